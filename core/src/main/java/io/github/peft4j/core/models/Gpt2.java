@@ -136,7 +136,7 @@ public final class Gpt2 extends TransformerModel {
             x = inLayer(scope, m -> {
                 NDArray h = enter(layerInput, m);
                 NDArray a = layerNorm(h, w, L + "ln_1", eps);
-                NDList qkv = w.conv1d(a, L + "attn.c_attn.weight", L + "attn.c_attn.bias").split(3, -1);
+                NDList qkv = w.conv1d(a, L + "attn.c_attn.weight", L + "attn.c_attn.bias").split(3, 2);
                 NDArray context = attention(splitHeads(qkv.get(0), heads, headDim), splitHeads(qkv.get(1), heads, headDim),
                         splitHeads(qkv.get(2), heads, headDim), mask, scale, pDrop, training);
                 NDArray attended = w.conv1d(context, L + "attn.c_proj.weight", L + "attn.c_proj.bias");

@@ -156,7 +156,7 @@ public final class GptNeoX extends TransformerModel {
                 NDArray a = layerNorm(h, w, L + "input_layernorm", eps);
                 NDArray fused = w.linear(a, L + "attention.query_key_value.weight", attentionBias ? L + "attention.query_key_value.bias" : null);
                 // [B, T, heads, 3·headDim] → per head q | k | v
-                NDList qkv = fused.reshape(in.batch, in.length, heads, 3 * headDim).transpose(0, 2, 1, 3).split(3, -1);
+                NDList qkv = fused.reshape(in.batch, in.length, heads, 3 * headDim).transpose(0, 2, 1, 3).split(3, 3);
                 NDArray q = rotary(qkv.get(0), cosSin[0], cosSin[1]);
                 NDArray k = rotary(qkv.get(1), cosSin[0], cosSin[1]);
                 NDArray context = attention(q, k, qkv.get(2), mask, scale, pDrop, training);

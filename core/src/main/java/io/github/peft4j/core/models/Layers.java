@@ -22,7 +22,7 @@ final class Layers {
 
     /** Looks up rows of {@code table} [V, H] for {@code ids} [B, T]; the result belongs to ids' manager. */
     static NDArray embed(NDArray ids, NDArray table, NDManager into) {
-        NDArray rows = Embedding.embedding(ids, table, null).singletonOrThrow();
+        NDArray rows = Embedding.embedding(ids, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow();
         rows.attach(into);
         return rows;
     }
