@@ -1,0 +1,57 @@
+package io.github.peft4j.core.methods.head;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.github.peft4j.core.methods.BaseAdapter;
+import io.github.peft4j.core.methods.TrainableTensor;
+import io.github.peft4j.core.models.Model;
+import io.github.peft4j.core.models.WeightView;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** Only the head copies (kept by {@link BaseAdapter}) are trainable. */
+public final class HeadOnlyAdapter extends BaseAdapter {
+
+    HeadOnlyAdapter(Model model) {
+        super(model);
+    }
+
+    void setHead(String name, NDArray value) {
+        head.get(name).set(value.toByteBuffer());
+    }
+
+    @Override
+    public String method() {
+        return HeadOnly.NAME;
+    }
+
+    @Override
+    public List<String> adaptedNames() {
+        return List.of();
+    }
+
+    @Override
+    public List<TrainableTensor> trainable() {
+        return headTrainables("");
+    }
+
+    @Override
+    protected NDArray mergedValue(String name, NDManager scope) {
+        throw new IllegalStateException("head-only adapts no body weight: " + name);
+    }
+
+    @Override
+    protected WeightView trainingView(NDManager scope, boolean training) {
+        return name -> {
+            NDArray h = headOrNull(name);
+            return h != null ? h : model.parameters().get(name);
+        };
+    }
+
+    @Override
+    public void save(Path dir) {
+        checkOpen();
+        io.github.peft4j.core.methods.DenseFiles.save(this, "head-only", headTensors(), dir);
+    }
+}
