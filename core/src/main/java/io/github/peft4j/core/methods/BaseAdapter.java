@@ -48,6 +48,11 @@ public abstract class BaseAdapter implements Adapter {
         return copy;
     }
 
+    /** Copies saved head values into the head copies (loading; shapes already checked). */
+    protected final void loadHead(Map<String, io.github.peft4j.core.io.HostTensor> saved) {
+        saved.forEach((name, t) -> head.get(name).set(t.floats()));
+    }
+
     @Override
     public Model model() {
         return model;

@@ -38,9 +38,24 @@ public final class FullAdapter extends BaseAdapter {
         return Collections.unmodifiableMap(all);
     }
 
-    void setWeight(String name, NDArray value) {
+    void setWeight(String name, float[] values) {
         NDArray target = head.containsKey(name) ? head.get(name) : weights.get(name);
-        target.set(value.toByteBuffer());
+        target.set(values);
+    }
+
+    /** Loads a saved full fine-tune: every parameter of the model must be in the file with its shape. */
+    public static FullAdapter load(java.nio.file.Path dir, com.fasterxml.jackson.databind.node.ObjectNode config, Model model, boolean strict) {
+        io.github.peft4j.core.methods.AdapterConfigs.checkFingerprint(config.path("base_fingerprint").asText(null), model, dir, strict);
+        Map<String, io.github.peft4j.core.io.HostTensor> saved = io.github.peft4j.core.methods.DenseFiles.read(dir, model);
+        for (String name : model.parameters().names()) {
+            if (!saved.containsKey(name)) {
+                throw new io.github.peft4j.core.AdapterMismatchException("The full fine-tune in " + dir + " has no tensor '"
+                        + name + "' that " + model.modelId() + " needs; it was saved from a different architecture.");
+            }
+        }
+        FullAdapter adapter = new FullAdapter(model);
+        saved.forEach((name, t) -> adapter.setWeight(name, t.floats()));
+        return adapter;
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.github.peft4j.core.models.WeightView;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** Only the head copies (kept by {@link BaseAdapter}) are trainable. */
 public final class HeadOnlyAdapter extends BaseAdapter {
@@ -17,8 +18,18 @@ public final class HeadOnlyAdapter extends BaseAdapter {
         super(model);
     }
 
-    void setHead(String name, NDArray value) {
-        head.get(name).set(value.toByteBuffer());
+    void restoreHead(Map<String, io.github.peft4j.core.io.HostTensor> saved) {
+        loadHead(saved);
+    }
+
+    /** Loads a saved head: exactly the model's head parameters, same shapes. */
+    public static HeadOnlyAdapter load(java.nio.file.Path dir, com.fasterxml.jackson.databind.node.ObjectNode config, Model model, boolean strict) {
+        io.github.peft4j.core.methods.AdapterConfigs.checkFingerprint(config.path("base_fingerprint").asText(null), model, dir, strict);
+        Map<String, io.github.peft4j.core.io.HostTensor> saved = io.github.peft4j.core.methods.DenseFiles.read(dir, model);
+        io.github.peft4j.core.methods.AdapterConfigs.checkHead(model, saved, dir);
+        HeadOnlyAdapter adapter = new HeadOnlyAdapter(model);
+        adapter.restoreHead(saved);
+        return adapter;
     }
 
     @Override

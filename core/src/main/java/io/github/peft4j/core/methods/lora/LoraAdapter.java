@@ -8,6 +8,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import io.github.peft4j.core.methods.BaseAdapter;
 import io.github.peft4j.core.methods.TrainableTensor;
+import io.github.peft4j.core.methods.sparse.SupportSampler;
 import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.WeightView;
 import io.github.peft4j.core.tensor.ParameterStore;
@@ -43,15 +44,15 @@ public final class LoraAdapter extends BaseAdapter {
     static LoraAdapter create(Lora config, Model model, List<String> targetNames) {
         LoraAdapter adapter = new LoraAdapter(config, model);
         for (String name : targetNames) {
-            long[] io = adapter.inOut(name);
-            SplittableRandom rng = io.github.peft4j.core.methods.sparse.SupportSampler.rngFor(config.seed(), name);
+            long[] inOut = adapter.inOut(name);
+            SplittableRandom rng = SupportSampler.rngFor(config.seed(), name);
             // PEFT: nn.init.kaiming_uniform_(A, a=sqrt(5)) -> bound = gain·sqrt(3/fan_in), gain = sqrt(2/(1+5))
-            float bound = (float) (1.0 / Math.sqrt(io[0]));
-            float[] a = new float[Math.toIntExact(config.rank() * io[0])];
+            float bound = (float) (1.0 / Math.sqrt(inOut[0]));
+            float[] a = new float[Math.toIntExact(config.rank() * inOut[0])];
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
             }
-            adapter.addFactors(name, io[0], io[1], a, null);
+            adapter.addFactors(name, inOut[0], inOut[1], a, null);
         }
         return adapter;
     }
@@ -59,8 +60,8 @@ public final class LoraAdapter extends BaseAdapter {
     static LoraAdapter restore(Lora config, Model model, Map<String, float[][]> aAndB) {
         LoraAdapter adapter = new LoraAdapter(config, model);
         aAndB.forEach((name, ab) -> {
-            long[] io = adapter.inOut(name);
-            adapter.addFactors(name, io[0], io[1], ab[0], ab[1]);
+            long[] inOut = adapter.inOut(name);
+            adapter.addFactors(name, inOut[0], inOut[1], ab[0], ab[1]);
         });
         return adapter;
     }
@@ -80,8 +81,8 @@ public final class LoraAdapter extends BaseAdapter {
         factors.put(name, new Factors(name, in, out, aArr, bArr));
     }
 
-    void setHead(String name, NDArray value) {
-        head.get(name).set(value.toByteBuffer());
+    void restoreHead(Map<String, io.github.peft4j.core.io.HostTensor> saved) {
+        loadHead(saved);
     }
 
     public Lora config() {

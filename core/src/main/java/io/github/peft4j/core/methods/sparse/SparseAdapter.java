@@ -91,13 +91,8 @@ public final class SparseAdapter extends BaseAdapter {
         supports.put(name, new Support(name, weight.getShape(), indices, baseValues, delta));
     }
 
-    /** Replaces the head copy's values (loading). */
-    void setHead(String name, NDArray value) {
-        NDArray copy = head.get(name);
-        if (copy == null) {
-            throw new IllegalStateException("no head parameter " + name);
-        }
-        copy.set(value.toByteBuffer());
+    void restoreHead(Map<String, io.github.peft4j.core.io.HostTensor> saved) {
+        loadHead(saved);
     }
 
     public SparseRandom config() {
