@@ -45,8 +45,8 @@ public final class FullAdapter extends BaseAdapter {
 
     /** Loads a saved full fine-tune: every parameter of the model must be in the file with its shape. */
     public static FullAdapter load(java.nio.file.Path dir, com.fasterxml.jackson.databind.node.ObjectNode config, Model model, boolean strict) {
-        io.github.peft4j.core.methods.AdapterConfigs.checkFingerprint(config.path("base_fingerprint").asText(null), model, dir, strict);
         Map<String, io.github.peft4j.core.io.HostTensor> saved = io.github.peft4j.core.methods.DenseFiles.read(dir, model);
+        io.github.peft4j.core.methods.AdapterConfigs.checkFingerprint(config.path("base_fingerprint").asText(null), model, dir, strict);
         for (String name : model.parameters().names()) {
             if (!saved.containsKey(name)) {
                 throw new io.github.peft4j.core.AdapterMismatchException("The full fine-tune in " + dir + " has no tensor '"

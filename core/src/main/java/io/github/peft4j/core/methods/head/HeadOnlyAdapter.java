@@ -24,8 +24,8 @@ public final class HeadOnlyAdapter extends BaseAdapter {
 
     /** Loads a saved head: exactly the model's head parameters, same shapes. */
     public static HeadOnlyAdapter load(java.nio.file.Path dir, com.fasterxml.jackson.databind.node.ObjectNode config, Model model, boolean strict) {
-        io.github.peft4j.core.methods.AdapterConfigs.checkFingerprint(config.path("base_fingerprint").asText(null), model, dir, strict);
         Map<String, io.github.peft4j.core.io.HostTensor> saved = io.github.peft4j.core.methods.DenseFiles.read(dir, model);
+        io.github.peft4j.core.methods.AdapterConfigs.checkFingerprint(config.path("base_fingerprint").asText(null), model, dir, strict);
         io.github.peft4j.core.methods.AdapterConfigs.checkHead(model, saved, dir);
         HeadOnlyAdapter adapter = new HeadOnlyAdapter(model);
         adapter.restoreHead(saved);

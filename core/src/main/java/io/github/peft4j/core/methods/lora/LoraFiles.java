@@ -109,7 +109,6 @@ public final class LoraFiles {
         float dropout = (float) config.path("lora_dropout").asDouble(0);
         JsonNode ours = config.path("peft4j");
         Boolean fanInFanOut = config.has("fan_in_fan_out") ? config.get("fan_in_fan_out").asBoolean() : null;
-        AdapterConfigs.checkFingerprint(ours.path("base_fingerprint").asText(null), model, dir, strict);
 
         Map<String, HostTensor> tensors = SafeTensors.read(file);
         Map<String, float[][]> factors = new LinkedHashMap<>();
@@ -138,6 +137,8 @@ public final class LoraFiles {
             throw new FileFormatException(file, "holds no lora_A/lora_B tensors; it is not a LoRA adapter.");
         }
         AdapterConfigs.checkHead(model, head, dir);
+        // structure first (always fatal), then the softer fingerprint check
+        AdapterConfigs.checkFingerprint(ours.path("base_fingerprint").asText(null), model, dir, strict);
         List<String> targets = new ArrayList<>();
         factors.keySet().forEach(n -> targets.add(Pattern.quote(n) + "$"));
         Lora settings = new Lora(rank, alpha, dropout, targets, fanInFanOut, ours.path("seed").asLong(0));

@@ -93,7 +93,6 @@ public final class SparseFiles {
         SparseRandom settings = new SparseRandom(AdapterConfigs.require(config, dir, "density").asDouble(),
                 targets.isEmpty() ? null : targets, mode, config.path("seed").asLong(0),
                 (float) config.path("dropout").asDouble(0));
-        AdapterConfigs.checkFingerprint(config.path("base_fingerprint").asText(null), model, dir, strict);
 
         Map<String, HostTensor> tensors = SafeTensors.read(file);
         Map<String, long[]> positions = new LinkedHashMap<>();
@@ -128,6 +127,8 @@ public final class SparseFiles {
             throw new FileFormatException(file, "holds no indices.* tensors; it is not a SpaRTA adapter.");
         }
         AdapterConfigs.checkHead(model, head, dir);
+        // structure first (always fatal), then the softer fingerprint check
+        AdapterConfigs.checkFingerprint(config.path("base_fingerprint").asText(null), model, dir, strict);
         SparseAdapter adapter = SparseAdapter.restore(settings, model, positions, deltas);
         adapter.restoreHead(head);
         return adapter;
