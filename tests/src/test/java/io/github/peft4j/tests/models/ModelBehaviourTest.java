@@ -6,6 +6,8 @@ import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.InvalidArgumentException;
 import io.github.peft4j.core.models.Batch;
 import io.github.peft4j.core.models.Bert;
+import io.github.peft4j.core.models.CausalLm;
+import io.github.peft4j.core.models.KvCache;
 import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.ModelOutput;
 import io.github.peft4j.core.models.Models;
@@ -42,6 +44,33 @@ class ModelBehaviourTest {
             }
             assertEquals(weightsBefore, model.parameters().manager().getManagedArrays().size());
             assertEquals(dataBefore, data.getManagedArrays().size(), "forward must not allocate in the batch's manager");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "gpt2", "gpt_neox"})
+    void kvCacheLogitsEqualFullRecomputeAndItsArrayCountStaysFlat(String name) {
+        try (TransformerModel model = Models.load(Fixtures.folder(name)); NDManager m = NDManager.newBaseManager();
+             KvCache cache = new KvCache(((CausalLm) model).numLayers(), model.parameters().manager().getDevice())) {
+            CausalLm lm = (CausalLm) model;
+            WeightView w = WeightView.of(model.parameters());
+            long[] tokens = {5, 17, 33, 9, 71, 4, 100, 12};
+            int weights = model.parameters().manager().getManagedArrays().size();
+            NDArray full = model.forward(new Batch(m.create(tokens, new Shape(1, 8)), null, null, null), m).logits();
+            try (NDManager step = m.newSubManager()) {
+                NDArray prefix = lm.extend(java.util.Arrays.copyOf(tokens, 5), cache, w, step);
+                assertTrue(Fixtures.maxDiff(prefix, full.get(":, :5, :"), null) <= 1e-5);
+            }
+            for (int t = 5; t < 8; t++) {
+                try (NDManager step = m.newSubManager()) {
+                    NDArray one = lm.extend(new long[] {tokens[t]}, cache, w, step);
+                    double diff = Fixtures.maxDiff(one, full.get(":, " + t + ":" + (t + 1) + ", :"), null);
+                    assertTrue(diff <= 1e-5, "cached step " + t + " differs by " + diff);
+                }
+                assertEquals(2 * lm.numLayers(), cache.arrayCount(), "one key and one value array per layer");
+            }
+            assertEquals(8, cache.length());
+            assertEquals(weights, model.parameters().manager().getManagedArrays().size());
         }
     }
 
