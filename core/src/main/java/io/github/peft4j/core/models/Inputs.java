@@ -63,6 +63,9 @@ final class Inputs {
         }
         NDArray types = null;
         if (b.tokenTypeIds() != null) {
+            if (!b.tokenTypeIds().getShape().equals(shape)) {
+                throw new InvalidArgumentException("tokenTypeIds shape " + b.tokenTypeIds().getShape() + " differs from inputIds " + shape);
+            }
             types = scope.create(b.tokenTypeIds().toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray(), shape);
         }
         return new Inputs(batch, length, mask, scope.create(ids, shape), types);
@@ -95,6 +98,28 @@ final class Inputs {
             }
         }
         return m.create(bias, new Shape(1, 1, length, keys));
+    }
+
+    /** Embedding tables index by position: a longer batch must be truncated, not crash in native code. */
+    void requirePositions(long[] positions, long maxPositions) {
+        for (long p : positions) {
+            if (p >= maxPositions) {
+                throw new InvalidArgumentException("position " + p + " is beyond the model's " + maxPositions
+                        + " learned positions: truncate inputs to at most " + maxPositions + " tokens (maxLength)");
+            }
+        }
+    }
+
+    /** Token-type (segment) ids must index the model's type table. */
+    void requireTokenTypes(long typeVocab) {
+        if (tokenTypes == null) {
+            return;
+        }
+        for (long t : tokenTypes.toLongArray()) {
+            if (t < 0 || t >= typeVocab) {
+                throw new InvalidArgumentException("token type id " + t + " is outside [0, " + typeVocab + ") of this model");
+            }
+        }
     }
 
     /** 0,1,2,... per row, what encoders (BERT) and HF decoders without a mask use. */
