@@ -134,7 +134,9 @@ public final class Hub {
         Optional<String> cachedCommit = cachedCommit(repo, rev);
         if (cachedCommit.isPresent() && (offline || !refresh)) {
             Path snap = repo.resolve("snapshots").resolve(cachedCommit.get());
-            List<String> missing = missingFiles(repo, cachedCommit.get());
+            // Offline, absent optional files (tokenizer.json of a snapshot that Python's
+            // from_pretrained fetched without one) are accepted; online they are asked for once.
+            List<String> missing = missingFiles(repo, cachedCommit.get(), !offline);
             if (missing.isEmpty()) {
                 return snap;
             }
@@ -418,8 +420,8 @@ public final class Hub {
         }
     }
 
-    /** Files a complete snapshot needs that are not in the cache (empty = complete). */
-    private List<String> missingFiles(Path repo, String commit) {
+    /** Files a complete snapshot needs that are neither cached nor known to be absent (empty = complete). */
+    private List<String> missingFiles(Path repo, String commit, boolean includeOptional) {
         Path snap = repo.resolve("snapshots").resolve(commit);
         Path noExist = repo.resolve(".no_exist").resolve(commit);
         List<String> missing = new ArrayList<>();
@@ -438,7 +440,7 @@ public final class Hub {
                 }
             }
         }
-        for (String optional : OPTIONAL_FILES) {
+        for (String optional : includeOptional ? OPTIONAL_FILES : List.<String>of()) {
             if (!Files.isRegularFile(snap.resolve(optional)) && !Files.exists(noExist.resolve(optional))) {
                 missing.add(optional);
             }

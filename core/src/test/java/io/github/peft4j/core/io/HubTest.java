@@ -198,6 +198,16 @@ class HubTest {
         // Online too, no request is needed.
         assertEquals(snap, hub().build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
         assertEquals(List.of(), server.log);
+
+        // A snapshot without tokenizer files (Python's from_pretrained fetches only what it needs)
+        // is usable offline; without weights it is not.
+        Files.delete(snap.resolve("tokenizer.json"));
+        Files.delete(snap.resolve("tokenizer_config.json"));
+        assertEquals(snap, hub().offline(true).build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
+        Files.delete(snap.resolve("model.safetensors"));
+        HubException e = assertThrows(HubException.class,
+                () -> hub().offline(true).build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
+        assertTrue(e.getMessage().contains("lacks [model.safetensors]"), e.getMessage());
     }
 
     @Test
