@@ -53,6 +53,11 @@ public abstract class BaseAdapter implements Adapter {
         saved.forEach((name, t) -> head.get(name).set(t.floats()));
     }
 
+    /** Native arrays this adapter currently owns; constant while training (a leak check). */
+    public int arrayCount() {
+        return manager.getManagedArrays().size();
+    }
+
     @Override
     public Model model() {
         return model;
