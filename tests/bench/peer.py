@@ -147,6 +147,8 @@ def cmd_run(args):
         optimizer.zero_grad(set_to_none=True)
         loss = model(**inputs, labels=labels).loss
         loss.backward()
+        # peft4j's Trainer always computes the gradient norm (divergence check) and clips at 1.0
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         losses.append(float(loss.detach()))
         elapsed = (time.perf_counter() - t0) * 1000.0
