@@ -198,6 +198,17 @@ class ModelBehaviourTest {
     }
 
     @Test
+    void mistralRefusesInputsBeyondItsSlidingWindow() {
+        try (TransformerModel model = Models.load(Fixtures.folder("mistral")); NDManager m = NDManager.newBaseManager()) {
+            NDArray ok = m.zeros(new Shape(1, 64), ai.djl.ndarray.types.DataType.INT64).add(5);
+            assertEquals(new Shape(1, 64, 128), model.forward(new Batch(ok, null, null, null), m).logits().getShape());
+            NDArray tooLong = m.zeros(new Shape(1, 65), ai.djl.ndarray.types.DataType.INT64).add(5);
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> model.forward(new Batch(tooLong, null, null, null), m));
+            assertTrue(e.getMessage().contains("sliding attention window of 64"), e.getMessage());
+        }
+    }
+
+    @Test
     void outOfVocabularyIdsAndEmptyRowsAreClearErrors() {
         try (TransformerModel model = Models.load(Fixtures.folder("gpt2")); NDManager m = NDManager.newBaseManager()) {
             NDArray ids = m.create(new long[] {5, 500}, new Shape(1, 2));
