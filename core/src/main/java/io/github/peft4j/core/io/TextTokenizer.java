@@ -100,6 +100,7 @@ public final class TextTokenizer implements AutoCloseable {
         if (model == null || !model.isObject() || !model.has("type") && !model.has("vocab")) {
             throw new FileFormatException(file, "not a Hugging Face tokenizer.json: field 'model' with a vocabulary is missing");
         }
+        TokenizerJsonChecks.check(root, file); // conditions under which the native library would panic and abort the JVM
         Map<String, Long> special = new LinkedHashMap<>();
         JsonNode added = root.get("added_tokens");
         if (added != null && added.isArray()) {
