@@ -54,7 +54,8 @@ import java.util.regex.Pattern;
  *
  * <p>Environment: {@code HF_HUB_CACHE} (else {@code $HF_HOME/hub}, else {@code ~/.cache/huggingface/hub}),
  * {@code HF_ENDPOINT} (default {@code https://huggingface.co}), {@code HF_TOKEN} (else the file
- * {@code $HF_HOME/token}), {@code HF_HUB_OFFLINE=1} (cache only).
+ * {@code $HF_HOME/token}), {@code HF_HUB_OFFLINE=1} (cache only), {@code HF_HUB_DISABLE_PROGRESS_BARS=1}
+ * (no progress lines on stderr).
  *
  * <p>A snapshot whose revision is already resolved in {@code refs/} and whose files are all in the
  * cache is returned without any request, so runs are reproducible and work offline; use
@@ -798,6 +799,9 @@ public final class Hub {
                 }
             }
             offline = isTrue(System.getenv("HF_HUB_OFFLINE"));
+            if (isTrue(System.getenv("HF_HUB_DISABLE_PROGRESS_BARS"))) {
+                progress = null;
+            }
         }
 
         private static Path hfHome() {
