@@ -787,9 +787,9 @@ public final class Hub {
             String ep = System.getenv("HF_ENDPOINT");
             endpoint = ep == null || ep.isBlank() ? DEFAULT_ENDPOINT : ep.trim();
             Path hfHome = hfHome();
-            String hubCache = System.getenv("HF_HUB_CACHE");
+            String hubCache = firstSet("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"); // the second is the legacy name
             cacheDir = hubCache == null || hubCache.isBlank() ? hfHome.resolve("hub") : Path.of(hubCache);
-            token = System.getenv("HF_TOKEN");
+            token = firstSet("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN");
             if (token == null || token.isBlank()) {
                 Path tokenFile = hfHome.resolve("token");
                 try {
@@ -802,6 +802,16 @@ public final class Hub {
             if (isTrue(System.getenv("HF_HUB_DISABLE_PROGRESS_BARS"))) {
                 progress = null;
             }
+        }
+
+        private static String firstSet(String... names) {
+            for (String n : names) {
+                String v = System.getenv(n);
+                if (v != null && !v.isBlank()) {
+                    return v;
+                }
+            }
+            return null;
         }
 
         private static Path hfHome() {
