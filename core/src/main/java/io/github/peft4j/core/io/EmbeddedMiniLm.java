@@ -258,11 +258,14 @@ public final class EmbeddedMiniLm {
         return c;
     }
 
-    /** The artifact version on the classpath, from its pom.properties. */
+    /**
+     * The artifact version on the classpath, from its pom.properties; a shaded jar may drop that
+     * file, and then a hash of the ONNX file identifies the content instead.
+     */
     static String artifactVersion() {
         try (InputStream in = EmbeddedMiniLm.class.getClassLoader().getResourceAsStream(POM_PROPERTIES)) {
             if (in == null) {
-                throw missingArtifact(POM_PROPERTIES);
+                return "onnx-sha256-" + sha256(resourceBytes(ONNX_RESOURCE)).substring(0, 16);
             }
             Properties p = new Properties();
             p.load(in);
