@@ -136,6 +136,20 @@ class SparseRandomTest {
     }
 
     @Test
+    void gpt2DefaultsTargetFusedAttentionAndProjectionAndMergeMatches() {
+        try (TinyModel gpt2 = TinyModel.transformer(TinyModel.Kind.GPT2, 50, 16, 32, 3, 7);
+             SparseAdapter a = SparseRandom.of(0.25).attach(gpt2)) {
+            assertEquals(List.of("h.0.attn.c_attn.weight", "h.0.attn.c_proj.weight"), a.adaptedNames());
+            new Trainer(TrainingOptions.defaults().withSteps(3).withWarmup(0).withLearningRate(1e-2)).train(a, data);
+            float[] unmerged = Fixtures.logits(gpt2, data, s -> a.view(s, false));
+            a.merge();
+            assertTrue(a.merged());
+            assertTrue(Fixtures.maxAbsDiff(unmerged, Fixtures.logits(gpt2, data, s -> WeightView.of(gpt2.parameters()))) < 1e-6);
+            assertThrows(InvalidArgumentException.class, () -> a.view(null, true), "merged adapters cannot train");
+        }
+    }
+
+    @Test
     void seedsDetermineSupport() {
         try (SparseAdapter a = SparseRandom.of(0.1).withSeed(1).attach(bert);
              SparseAdapter b = SparseRandom.of(0.1).withSeed(1).attach(bert);
