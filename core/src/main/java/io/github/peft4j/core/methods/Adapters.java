@@ -8,6 +8,7 @@ import io.github.peft4j.core.methods.head.HeadOnly;
 import io.github.peft4j.core.methods.head.HeadOnlyAdapter;
 import io.github.peft4j.core.methods.lora.Lora;
 import io.github.peft4j.core.methods.lora.LoraFiles;
+import io.github.peft4j.core.methods.sparse.ShiraFormat;
 import io.github.peft4j.core.methods.sparse.SparseFiles;
 import io.github.peft4j.core.methods.sparse.SparseRandom;
 import io.github.peft4j.core.models.Model;
@@ -52,9 +53,12 @@ public final class Adapters {
         String method;
         if (config.hasNonNull("peft_type")) {
             String peftType = config.get("peft_type").asText();
+            if ("SHIRA".equals(peftType)) {
+                return ShiraFormat.load(dir, config, model, strict);   // PEFT SHiRA = SpaRTA with (row, col) indices
+            }
             if (!"LORA".equals(peftType)) {
                 throw new FileFormatException(dir.resolve(AdapterConfigs.CONFIG_FILE), "PEFT adapter type '" + peftType
-                        + "' is not supported; peft4j loads LORA adapters from PEFT.");
+                        + "' is not supported; peft4j loads LORA and SHIRA adapters from PEFT.");
             }
             method = Lora.NAME;
         } else {

@@ -172,4 +172,13 @@ public final class SparseAdapter extends BaseAdapter {
         checkOpen();
         SparseFiles.save(this, dir);
     }
+
+    /**
+     * Saves this adapter as a Hugging Face PEFT SHiRA adapter ({@code PeftModel.from_pretrained} loads
+     * it and computes the same function); see {@link ShiraFormat} for the r·(m+n) sizing rule.
+     */
+    public void exportShira(Path dir) {
+        checkOpen();
+        ShiraFormat.export(this, dir);
+    }
 }
