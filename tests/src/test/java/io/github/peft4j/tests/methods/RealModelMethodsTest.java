@@ -135,7 +135,8 @@ class RealModelMethodsTest {
                     Path dir = tmp.resolve(adapter.method());
                     adapter.save(dir);
                     try (Adapter loaded = Adapters.load(dir, model, true)) {
-                        assertEquals(0f, maxDiff(trained, logits(model, data, s -> loaded.view(s, false))), label + ": save/load");
+                        // SpaRTA stores the head as a delta against the base head (peft-sparta layout): float rounding only
+                        assertTrue(maxDiff(trained, logits(model, data, s -> loaded.view(s, false))) < 1e-6, label + ": save/load");
                     }
                     System.out.printf("%s: %s, 12 steps %.2f s, loss %.3f -> %.3f%n", label, adapter.count(), result.seconds(),
                             result.history().get(0).loss(), result.finalLoss());
