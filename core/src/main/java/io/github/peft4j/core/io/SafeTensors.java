@@ -48,6 +48,8 @@ public final class SafeTensors {
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64)
                     .maxStringLength(MAX_HEADER_BYTES > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) MAX_HEADER_BYTES)
                     .build())
+            // A name given twice would make the header mean different things to different readers.
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build());
 
     private SafeTensors() {}
