@@ -11,6 +11,7 @@ import io.github.peft4j.core.methods.lora.LoraAdapter;
 import io.github.peft4j.core.methods.sparse.SparseAdapter;
 import io.github.peft4j.core.methods.sparse.SparseRandom;
 import io.github.peft4j.core.models.Batch;
+import io.github.peft4j.core.models.Bert;
 import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.ModelWriter;
 import io.github.peft4j.core.models.Models;
@@ -153,6 +154,44 @@ class PeftInteropTest {
         assertClose(spartaLogits, read(tmp.resolve("py-merged-sparta.safetensors")), "merged SpaRTA model in transformers");
     }
 
+    /**
+     * MiniLM-style checkpoint: a bare BertModel ({@code encoder.layer...}, no pooler) made into a
+     * classifier with a fresh pooler. Inside BertForSequenceClassification the body is under
+     * {@code bert.}, so PEFT files and the merged folder must use those names.
+     */
+    @Test
+    void adaptersOnABareEncoderCheckpointUseTransformersModuleNames() throws Exception {
+        Path encoder = Path.of("src/test/resources/fixtures/bert_encoder").toAbsolutePath();
+        Path loraDir = tmp.resolve("bare-lora");
+        Path shiraDir = tmp.resolve("bare-shira");
+        Path merged = tmp.resolve("bare-merged");
+        float[] loraLogits;
+        float[] spartaLogits;
+        try (Bert bare = (Bert) Models.load(encoder)) {
+            Bert model = bare.forClassification(2, 7, Bert.Pooling.POOLER);
+            assertTrue(model.headParameters().contains("pooler.dense.weight"), "fresh pooler is part of the head");
+            try (Adapter lora = Lora.of(4).attach(model)) {
+                train(lora);
+                lora.save(loraDir);
+                loraLogits = logits(model, lora);
+                assertChanged(loraLogits, logits(model, null));
+            }
+            try (SparseAdapter sparta = SparseRandom.of(0.1).attach(model)) {
+                train(sparta);
+                sparta.exportShira(shiraDir);
+                spartaLogits = logits(model, sparta);
+                sparta.merge();
+                ModelWriter.save(model, merged);
+            }
+        }
+        pythonLogits(loraDir, false, "bare-lora.safetensors", encoder, 2);
+        assertClose(loraLogits, read(tmp.resolve("bare-lora.safetensors")), "bare-encoder LoRA in PEFT");
+        pythonLogits(shiraDir, false, "bare-shira.safetensors", encoder, 2);
+        assertClose(spartaLogits, read(tmp.resolve("bare-shira.safetensors")), "bare-encoder SpaRTA as SHiRA in PEFT");
+        pythonLogits(null, false, "bare-merged.safetensors", merged);
+        assertClose(spartaLogits, read(tmp.resolve("bare-merged.safetensors")), "bare-encoder merged SpaRTA in transformers");
+    }
+
     // ---- helpers ----
 
     private JsonNode pythonLogits(Path adapter, boolean merge, String out) throws Exception {
@@ -160,8 +199,16 @@ class PeftInteropTest {
     }
 
     private JsonNode pythonLogits(Path adapter, boolean merge, String out, Path model) throws Exception {
+        return pythonLogits(adapter, merge, out, model, 0);
+    }
+
+    /** Logits computed by transformers (+ PEFT when {@code adapter} is set); {@code numLabels} 0 = the config's. */
+    private JsonNode pythonLogits(Path adapter, boolean merge, String out, Path model, int numLabels) throws Exception {
         var req = python.request("logits").put("model", model.toString()).put("inputs", inputs.toString())
                 .put("out", tmp.resolve(out).toString()).put("merge", merge);
+        if (numLabels > 0) {
+            req.put("num_labels", numLabels);
+        }
         if (adapter != null) {
             req.put("adapter", adapter.toString());
         }
@@ -171,6 +218,7 @@ class PeftInteropTest {
     /** A few real optimizer steps (large learning rate) so that every adapter tensor moves away from its init. */
     static void train(Adapter adapter) {
         Map<String, HostTensor> data = fixedInputs();
+        long labels = adapter.model().numLabels();
         BatchSource source = new BatchSource() {
             @Override
             public int batchesPerEpoch() {
@@ -180,7 +228,7 @@ class PeftInteropTest {
             @Override
             public Batch batch(int epoch, int index, NDManager scope) {
                 return new Batch(data.get("input_ids").toNDArray(scope), data.get("attention_mask").toNDArray(scope),
-                        data.get("token_type_ids").toNDArray(scope), scope.create(new long[] {0, 1, 2}));
+                        data.get("token_type_ids").toNDArray(scope), scope.create(new long[] {0, 1 % labels, 2 % labels}));
             }
         };
         new Trainer(TrainingOptions.defaults().withSteps(4).withWarmup(0).withLearningRate(5e-2).withLogEvery(100))
