@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -106,16 +107,32 @@ public final class EmbeddedMiniLm {
         return Path.of(home);
     }
 
-    /** Renames a complete temp folder into place unless another process got there first. */
-    private static void publish(Path tmp, Path target) throws IOException {
+    /**
+     * Renames a complete temp folder into place unless another process got there first; returns
+     * whether this call's folder was published.
+     */
+    static boolean publish(Path tmp, Path target) throws IOException {
         try {
             // Without REPLACE_EXISTING, rename(2) refuses an existing non-empty folder: first wins.
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            return true;
         } catch (FileAlreadyExistsException | DirectoryNotEmptyException lost) {
-            // Another JVM published the same content; ours is deleted by the caller.
+            return false; // another JVM published the same content; ours is deleted by the caller
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, target);
+            return true;
+        } catch (FileSystemException e) {
+            // With ATOMIC_MOVE the JDK reports ENOTEMPTY as a plain FileSystemException.
+            if (Files.isDirectory(target)) {
+                return false;
+            }
+            throw e;
         }
+    }
+
+    /** The MiniLM tokenizer (truncating to {@code maxLength} tokens); close it after use. */
+    public static TextTokenizer tokenizer(int maxLength) {
+        return TextTokenizer.load(folder().resolve("tokenizer.json"), maxLength);
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

@@ -134,7 +134,9 @@ public final class Hub {
         Optional<String> cachedCommit = cachedCommit(repo, rev);
         if (cachedCommit.isPresent() && (offline || !refresh)) {
             Path snap = repo.resolve("snapshots").resolve(cachedCommit.get());
-            List<String> missing = missingFiles(repo, cachedCommit.get());
+            // Offline, absent optional files (tokenizer.json of a snapshot that Python's
+            // from_pretrained fetched without one) are accepted; online they are asked for once.
+            List<String> missing = missingFiles(repo, cachedCommit.get(), !offline);
             if (missing.isEmpty()) {
                 return snap;
             }
@@ -213,8 +215,7 @@ public final class Hub {
     private FileInfo head(String repoId, String rev, String file, boolean required) {
         URI uri = resolveUri(repoId, rev, file);
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpResponse<Void> r = send(HttpRequest.newBuilder(uri).method("HEAD", HttpRequest.BodyPublishers.noBody())
-                    .header("Accept-Encoding", "identity"), uri, HttpResponse.BodyHandlers.discarding(), repoId, file);
+            HttpResponse<Void> r = headWithRetry(uri, repoId, file);
             int s = r.statusCode();
             String commit = header(r, "X-Repo-Commit");
             String etag = header(r, "X-Linked-Etag");
@@ -240,6 +241,24 @@ public final class Hub {
             throw httpError(r, repoId, rev, file);
         }
         throw new HubException("Too many redirects for " + repoId + "/" + file + " at " + endpoint);
+    }
+
+    /** One HEAD, retried with back-off on a broken connection or a 5xx (the hub has bad minutes). */
+    private HttpResponse<Void> headWithRetry(URI uri, String repoId, String file) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                HttpResponse<Void> r = send(HttpRequest.newBuilder(uri).method("HEAD", HttpRequest.BodyPublishers.noBody())
+                        .header("Accept-Encoding", "identity"), uri, HttpResponse.BodyHandlers.discarding(), repoId, file);
+                if (r.statusCode() < 500 || attempt == MAX_ATTEMPTS) {
+                    return r;
+                }
+            } catch (HubException e) {
+                if (e.status() != -1 || !(e.getCause() instanceof IOException) || attempt == MAX_ATTEMPTS) {
+                    throw e;
+                }
+            }
+            sleep(250L * attempt);
+        }
     }
 
     private FileInfo info(String repoId, String file, String commit, String etag, long size, URI download) {
@@ -418,8 +437,8 @@ public final class Hub {
         }
     }
 
-    /** Files a complete snapshot needs that are not in the cache (empty = complete). */
-    private List<String> missingFiles(Path repo, String commit) {
+    /** Files a complete snapshot needs that are neither cached nor known to be absent (empty = complete). */
+    private List<String> missingFiles(Path repo, String commit, boolean includeOptional) {
         Path snap = repo.resolve("snapshots").resolve(commit);
         Path noExist = repo.resolve(".no_exist").resolve(commit);
         List<String> missing = new ArrayList<>();
@@ -438,7 +457,7 @@ public final class Hub {
                 }
             }
         }
-        for (String optional : OPTIONAL_FILES) {
+        for (String optional : includeOptional ? OPTIONAL_FILES : List.<String>of()) {
             if (!Files.isRegularFile(snap.resolve(optional)) && !Files.exists(noExist.resolve(optional))) {
                 missing.add(optional);
             }

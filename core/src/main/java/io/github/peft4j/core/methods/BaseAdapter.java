@@ -24,8 +24,11 @@ public abstract class BaseAdapter implements Adapter {
     protected final NDManager manager;
     /** Trainable copies of the task head, by parameter name (empty for models without a head). */
     protected final Map<String, NDArray> head = new LinkedHashMap<>();
-    /** Fingerprint of the base weights this adapter was created on (recorded in saved configs). */
-    protected final String baseFingerprint;
+    /**
+     * Fingerprint of the base weights (recorded in saved configs). Hashing every weight is slow on
+     * big models, so it is computed on first need: at save, or before merge changes the store.
+     */
+    private String baseFingerprint;
     /** Base arrays replaced by {@link #merge()}, restored by {@link #unmerge()}. */
     private final Map<String, NDArray> originals = new LinkedHashMap<>();
     private boolean closed;
@@ -34,7 +37,6 @@ public abstract class BaseAdapter implements Adapter {
         this.model = model;
         ParameterStore store = model.parameters();
         this.manager = NDManager.newBaseManager(store.manager().getDevice());
-        this.baseFingerprint = store.fingerprint();
         for (String name : model.headParameters()) {
             head.put(name, trainableCopy(store.get(name)));
         }
@@ -53,12 +55,23 @@ public abstract class BaseAdapter implements Adapter {
         saved.forEach((name, t) -> head.get(name).set(t.floats()));
     }
 
+    /** Native arrays this adapter currently owns; constant while training (a leak check). */
+    public int arrayCount() {
+        return manager.getManagedArrays().size();
+    }
+
     @Override
     public Model model() {
         return model;
     }
 
-    public String baseFingerprint() {
+    public synchronized String baseFingerprint() {
+        if (baseFingerprint == null) {
+            if (merged()) {
+                throw new IllegalStateException("fingerprint requested while merged");
+            }
+            baseFingerprint = model.parameters().fingerprint();
+        }
         return baseFingerprint;
     }
 
@@ -120,6 +133,7 @@ public abstract class BaseAdapter implements Adapter {
         if (merged()) {
             return;
         }
+        baseFingerprint();   // of the unmerged base, before the store changes
         ParameterStore store = model.parameters();
         try (NDManager scope = manager.newSubManager()) {
             List<String> names = new ArrayList<>(adaptedNames());

@@ -17,7 +17,7 @@ import static io.github.peft4j.core.models.Layers.*;
  * {@link WeightView#conv1d}), fused {@code c_attn} producing q|k|v, GELU-new, LM head tied to
  * {@code wte}, classification head {@code score} on the last real token.
  */
-public final class Gpt2 extends TransformerModel {
+public final class Gpt2 extends TransformerModel implements CausalLm {
     private final String p; // "transformer." or "" (the original openai-community/gpt2 files are bare)
     private final int hidden;
     private final int layers;
@@ -120,25 +120,49 @@ public final class Gpt2 extends TransformerModel {
     @Override
     public ModelOutput forward(Batch batch, WeightView w, boolean training, NDManager scope) {
         Inputs in = Inputs.read(batch, scope, vocab);
+        return decode(in, in.decoderPositions(), in.causalBias(scope), null, w, training, scope);
+    }
+
+    @Override
+    public int numLayers() {
+        return layers;
+    }
+
+    @Override
+    public NDArray extend(long[] newIds, KvCache cache, WeightView w, NDManager scope) {
+        requireTask(Task.CAUSAL_LM, "KV-cached generation");
+        Inputs in = Inputs.continuation(newIds, scope, vocab);
+        NDArray logits = decode(in, in.positionsAfter(cache.length()), in.causalBiasAfter(cache.length(), scope), cache, w, false, scope).logits();
+        cache.advance(newIds.length);
+        return logits;
+    }
+
+    /** The forward pass over {@code in}; with a cache, earlier tokens' keys/values come from it and this step's are added. */
+    private ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
         float pDrop = training ? dropout() : 0f;
         int headDim = hidden / heads;
-        NDArray mask = in.causalBias(scope);
 
         NDArray x = inLayer(scope, m -> {
-            NDArray positions = m.create(in.decoderPositions(), new Shape(in.batch, in.length));
-            NDArray e = embed(in.ids, w.get(p + "wte.weight"), m).addi(embed(positions, w.get(p + "wpe.weight"), m));
+            NDArray positionIds = m.create(positions, new Shape(in.batch, in.length));
+            NDArray e = embed(in.ids, w.get(p + "wte.weight"), m).addi(embed(positionIds, w.get(p + "wpe.weight"), m));
             return drop(e, pDrop, training);
         });
         for (int l = 0; l < layers; l++) {
             String L = p + "h." + l + ".";
             float scale = (scaleWeights ? (float) (1 / Math.sqrt(headDim)) : 1f) / (scaleByLayer ? l + 1 : 1);
+            int layer = l;
             NDArray layerInput = x;
             x = inLayer(scope, m -> {
                 NDArray h = enter(layerInput, m);
                 NDArray a = layerNorm(h, w, L + "ln_1", eps);
                 NDList qkv = w.conv1d(a, L + "attn.c_attn.weight", L + "attn.c_attn.bias").split(3, 2);
-                NDArray context = attention(splitHeads(qkv.get(0), heads, headDim), splitHeads(qkv.get(1), heads, headDim),
-                        splitHeads(qkv.get(2), heads, headDim), mask, scale, pDrop, training);
+                NDArray k = splitHeads(qkv.get(1), heads, headDim);
+                NDArray v = splitHeads(qkv.get(2), heads, headDim);
+                if (cache != null) {
+                    k = cache.keys(layer, k, m);
+                    v = cache.values(layer, v, m);
+                }
+                NDArray context = attention(splitHeads(qkv.get(0), heads, headDim), k, v, mask, scale, pDrop, training);
                 NDArray attended = w.conv1d(context, L + "attn.c_proj.weight", L + "attn.c_proj.bias");
                 h = drop(attended, pDrop, training).addi(h);
                 a = layerNorm(h, w, L + "ln_2", eps);

@@ -18,7 +18,7 @@ import static io.github.peft4j.core.models.Layers.*;
  * {@code rotary_pct} of each head, parallel residual {@code x + attn(ln1(x)) + mlp(ln2(x))} when
  * {@code use_parallel_residual}, LM head {@code embed_out}, classification head {@code score}.
  */
-public final class GptNeoX extends TransformerModel {
+public final class GptNeoX extends TransformerModel implements CausalLm {
     private final String p; // "gpt_neox." or ""
     private final int hidden;
     private final int layers;
@@ -141,15 +141,34 @@ public final class GptNeoX extends TransformerModel {
     @Override
     public ModelOutput forward(Batch batch, WeightView w, boolean training, NDManager scope) {
         Inputs in = Inputs.read(batch, scope, vocab);
+        return decode(in, in.decoderPositions(), in.causalBias(scope), null, w, training, scope);
+    }
+
+    @Override
+    public int numLayers() {
+        return layers;
+    }
+
+    @Override
+    public NDArray extend(long[] newIds, KvCache cache, WeightView w, NDManager scope) {
+        requireTask(Task.CAUSAL_LM, "KV-cached generation");
+        Inputs in = Inputs.continuation(newIds, scope, vocab);
+        NDArray logits = decode(in, in.positionsAfter(cache.length()), in.causalBiasAfter(cache.length(), scope), cache, w, false, scope).logits();
+        cache.advance(newIds.length);
+        return logits;
+    }
+
+    /** The forward pass over {@code in}; with a cache, earlier tokens' keys/values come from it and this step's are added. */
+    private ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
         float pDrop = training ? dropout() : 0f;
         int headDim = hidden / heads;
         float scale = (float) (1 / Math.sqrt(headDim));
-        NDArray[] cosSin = rope.cosSin(scope, in.decoderPositions(), in.batch, in.length);
-        NDArray mask = in.causalBias(scope);
+        NDArray[] cosSin = rope.cosSin(scope, positions, in.batch, in.length);
 
         NDArray x = embed(in.ids, w.get(p + "embed_in.weight"), scope);
         for (int l = 0; l < layers; l++) {
             String L = p + "layers." + l + ".";
+            int layer = l;
             NDArray layerInput = x;
             x = inLayer(scope, m -> {
                 NDArray h = enter(layerInput, m);
@@ -159,7 +178,12 @@ public final class GptNeoX extends TransformerModel {
                 NDList qkv = fused.reshape(in.batch, in.length, heads, 3 * headDim).transpose(0, 2, 1, 3).split(3, 3);
                 NDArray q = rotary(qkv.get(0), cosSin[0], cosSin[1]);
                 NDArray k = rotary(qkv.get(1), cosSin[0], cosSin[1]);
-                NDArray context = attention(q, k, qkv.get(2), mask, scale, pDrop, training);
+                NDArray v = qkv.get(2);
+                if (cache != null) {
+                    k = cache.keys(layer, k, m);
+                    v = cache.values(layer, v, m);
+                }
+                NDArray context = attention(q, k, v, mask, scale, pDrop, training);
                 NDArray attended = drop(w.linear(context, L + "attention.dense.weight", attentionBias ? L + "attention.dense.bias" : null), pDrop, training);
                 if (parallelResidual) {
                     NDArray ff = mlp(layerNorm(h, w, L + "post_attention_layernorm", eps), w, L);

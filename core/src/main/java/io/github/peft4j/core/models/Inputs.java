@@ -68,6 +68,35 @@ final class Inputs {
         return new Inputs(batch, length, mask, scope.create(ids, shape), types);
     }
 
+    /** One unpadded sequence continuing after {@code past} cached tokens (generation with a KV cache). */
+    static Inputs continuation(long[] ids, NDManager scope, long vocabSize) {
+        long[] mask = new long[ids.length];
+        java.util.Arrays.fill(mask, 1);
+        NDArray array = scope.create(ids, new Shape(1, ids.length));
+        return read(new Batch(array, scope.create(mask, new Shape(1, ids.length)), null, null), scope, vocabSize);
+    }
+
+    /** Positions past, past+1, ... of the new tokens. */
+    long[] positionsAfter(int past) {
+        long[] pos = new long[length];
+        for (int t = 0; t < length; t++) {
+            pos[t] = past + t;
+        }
+        return pos;
+    }
+
+    /** Additive bias [1, 1, T, past+T]: new token t sees every cached token and new tokens ≤ t. */
+    NDArray causalBiasAfter(int past, NDManager m) {
+        int keys = past + length;
+        float[] bias = new float[length * keys];
+        for (int q = 0; q < length; q++) {
+            for (int k = 0; k < keys; k++) {
+                bias[q * keys + k] = k <= past + q ? 0f : Layers.MASKED;
+            }
+        }
+        return m.create(bias, new Shape(1, 1, length, keys));
+    }
+
     /** 0,1,2,... per row, what encoders (BERT) and HF decoders without a mask use. */
     long[] absolutePositions() {
         long[] pos = new long[batch * length];

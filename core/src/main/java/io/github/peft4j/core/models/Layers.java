@@ -45,7 +45,8 @@ final class Layers {
 
     /** GPT-2's "gelu_new": the tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
     static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.pow(3).muli(0.044715f).addi(x).muli((float) Math.sqrt(2 / Math.PI)).tanh();
+        // x·x·x rather than pow(3): torch's pow keeps its output for backward, so it must not be edited in place
+        NDArray inner = x.mul(x).mul(x).muli(0.044715f).addi(x).muli((float) Math.sqrt(2 / Math.PI)).tanh();
         return x.mul(inner.add(1)).muli(0.5f); // tanh's output is kept for backward: no in-place on it
     }
 

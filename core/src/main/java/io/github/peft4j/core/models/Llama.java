@@ -16,7 +16,7 @@ import static io.github.peft4j.core.models.Layers.*;
  * attention, SwiGLU MLP, tied or untied LM head, classification head {@code score} on the last
  * real token.
  */
-public final class Llama extends TransformerModel {
+public final class Llama extends TransformerModel implements CausalLm {
     private final String p; // "model." or ""
     private final int hidden;
     private final int layers;
@@ -143,14 +143,33 @@ public final class Llama extends TransformerModel {
     @Override
     public ModelOutput forward(Batch batch, WeightView w, boolean training, NDManager scope) {
         Inputs in = Inputs.read(batch, scope, vocab);
+        return decode(in, in.decoderPositions(), in.causalBias(scope), null, w, training, scope);
+    }
+
+    @Override
+    public int numLayers() {
+        return layers;
+    }
+
+    @Override
+    public NDArray extend(long[] newIds, KvCache cache, WeightView w, NDManager scope) {
+        requireTask(Task.CAUSAL_LM, "KV-cached generation");
+        Inputs in = Inputs.continuation(newIds, scope, vocab);
+        NDArray logits = decode(in, in.positionsAfter(cache.length()), in.causalBiasAfter(cache.length(), scope), cache, w, false, scope).logits();
+        cache.advance(newIds.length);
+        return logits;
+    }
+
+    /** The forward pass over {@code in}; with a cache, earlier tokens' keys/values come from it and this step's are added. */
+    private ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
         float pDrop = training ? dropout() : 0f;
         float scale = (float) (1 / Math.sqrt(headDim));
-        NDArray[] cosSin = rope.cosSin(scope, in.decoderPositions(), in.batch, in.length);
-        NDArray mask = in.causalBias(scope);
+        NDArray[] cosSin = rope.cosSin(scope, positions, in.batch, in.length);
 
         NDArray x = embed(in.ids, w.get(p + "embed_tokens.weight"), scope);
         for (int l = 0; l < layers; l++) {
             String L = p + "layers." + l + ".";
+            int layer = l;
             NDArray layerInput = x;
             x = inLayer(scope, m -> {
                 NDArray h = enter(layerInput, m);
@@ -160,6 +179,10 @@ public final class Llama extends TransformerModel {
                 NDArray v = splitHeads(w.linear(a, L + "self_attn.v_proj.weight", qkvBias ? L + "self_attn.v_proj.bias" : null), kvHeads, headDim);
                 q = rotary(q, cosSin[0], cosSin[1]);
                 k = rotary(k, cosSin[0], cosSin[1]);
+                if (cache != null) {
+                    k = cache.keys(layer, k, m);
+                    v = cache.values(layer, v, m);
+                }
                 int groups = heads / kvHeads;
                 NDArray context = attention(q, repeatKv(k, groups), repeatKv(v, groups), mask, scale, pDrop, training);
                 NDArray attended = w.linear(context, L + "self_attn.o_proj.weight", outBias ? L + "self_attn.o_proj.bias" : null);

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.peft4j.core.FileFormatException;
 import io.github.peft4j.core.InvalidArgumentException;
+import io.github.peft4j.core.io.EmbeddedMiniLm;
+import io.github.peft4j.core.io.Hub;
 import io.github.peft4j.core.io.SafeTensors;
 import io.github.peft4j.core.tensor.Devices;
 import io.github.peft4j.core.tensor.ParameterStore;
@@ -37,6 +39,24 @@ public final class Models {
     public static final List<String> SUPPORTED = List.of("bert", "llama", "qwen2", "gpt2", "gpt_neox");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * all-MiniLM-L6-v2 (22.7M parameters, BERT, 384 hidden, 6 layers), converted from the ONNX
+     * file inside the langchain4j jar on first use: no network. Mean pooling, as it was trained.
+     */
+    public static TransformerModel miniLM() {
+        return load(EmbeddedMiniLm.folder(), EmbeddedMiniLm.MODEL_ID);
+    }
+
+    /** A hub model at branch main (downloaded once into the HF cache, honouring HF_TOKEN, HF_HUB_OFFLINE, HF_HOME). */
+    public static TransformerModel fromHub(String repoId) {
+        return fromHub(repoId, Hub.DEFAULT_REVISION);
+    }
+
+    /** A hub model at {@code revision} (branch, tag or commit). */
+    public static TransformerModel fromHub(String repoId, String revision) {
+        return load(Hub.download(repoId, revision), repoId);
+    }
 
     /** Loads the model in {@code folder}; its id is the folder path. */
     public static TransformerModel load(Path folder) {

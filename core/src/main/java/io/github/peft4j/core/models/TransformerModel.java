@@ -135,6 +135,12 @@ public abstract class TransformerModel implements Model {
         return new LinkedHashSet<>(head.keySet());
     }
 
+    protected void requireTask(Task needed, String what) {
+        if (task != needed) {
+            throw new InvalidArgumentException(what + " needs a " + needed + " model, but " + modelId() + " is loaded as " + task);
+        }
+    }
+
     protected static void checkLabels(int numLabels) {
         if (numLabels < 1) {
             throw new InvalidArgumentException("numLabels must be ≥ 1, got " + numLabels);

@@ -94,7 +94,7 @@ public final class MaskedAdamW implements AutoCloseable {
         double sumSquares = 0;
         for (TrainableTensor t : params) {
             try (NDArray g = t.value().getGradient(); NDArray norm = g.norm()) {
-                double n = norm.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                double n = norm.getFloat();
                 sumSquares += n * n;
             }
         }

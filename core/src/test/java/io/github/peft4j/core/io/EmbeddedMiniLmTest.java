@@ -118,4 +118,18 @@ class EmbeddedMiniLmTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void firstPublisherWinsWhenTwoJvmsRace(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("model");
+        Path mine = Files.createDirectory(dir.resolve("mine"));
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        Files.writeString(mine.resolve("config.json"), "mine");
+        Files.writeString(theirs.resolve("config.json"), "theirs");
+
+        assertTrue(EmbeddedMiniLm.publish(theirs, target));
+        assertFalse(EmbeddedMiniLm.publish(mine, target)); // the loser keeps its temp folder to delete
+        assertEquals("theirs", Files.readString(target.resolve("config.json")));
+        assertTrue(Files.exists(mine.resolve("config.json")));
+    }
 }

@@ -51,6 +51,10 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Repo> repos = new ConcurrentHashMap<>();
     /** Blob sha256 -> bytes to send before dropping the connection, applied once. */
     final Map<String, Integer> dropOnce = new ConcurrentHashMap<>();
+    /** Hub paths answered with this status instead, once each (then served normally). */
+    final Map<String, Integer> failOnce = new ConcurrentHashMap<>();
+    /** Hub paths always answered with 503. */
+    final Set<String> failAlways = ConcurrentHashMap.newKeySet();
     private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
     private final Set<String> dropped = new HashSet<>();
     private final HttpServer hub;
@@ -96,6 +100,12 @@ final class FakeHub implements AutoCloseable {
     private void serveHub(HttpExchange ex) throws IOException {
         try (ex) {
             record("hub", ex);
+            Integer failure = failAlways.contains(ex.getRequestURI().getPath()) ? Integer.valueOf(503)
+                    : failOnce.remove(ex.getRequestURI().getPath());
+            if (failure != null) {
+                send(ex, failure, Map.of(), null);
+                return;
+            }
             String[] p = ex.getRequestURI().getPath().split("/", 6); // "", org, name, "resolve", rev, file
             if (p.length < 6 || !p[3].equals("resolve")) {
                 send(ex, 404, Map.of(), null);

@@ -113,6 +113,25 @@ class HubTest {
     }
 
     @Test
+    void transientServerErrorsAreRetried() throws IOException {
+        server.failOnce.put("/org/tiny/resolve/main/config.json", 503);
+        server.failOnce.put("/org/tiny/resolve/" + COMMIT + "/model.safetensors", 502);
+        Path snap = hub().build().snapshot("org/tiny", "main");
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertEquals(2, server.requests("HEAD").stream().filter(r -> r.path().endsWith("/main/config.json")).count());
+    }
+
+    @Test
+    void persistentServerErrorsAreReported() {
+        server.add("org/down", COMMIT).file("config.json", CONFIG);
+        server.failAlways.add("/org/down/resolve/main/config.json");
+        HubException e = assertThrows(HubException.class, () -> hub().build().snapshot("org/down", "main"));
+        assertEquals(503, e.status());
+        assertTrue(e.getMessage().contains("HTTP 503"), e.getMessage());
+        assertEquals(4, server.log.stream().filter(r -> r.path().equals("/org/down/resolve/main/config.json")).count());
+    }
+
+    @Test
     void tokenGoesToTheHubButNotToTheCdn() {
         hub().token("hf_test").build().snapshot("org/tiny", "main");
         List<FakeHub.Request> hubRequests = server.log.stream().filter(r -> r.server().equals("hub")).toList();
@@ -198,6 +217,16 @@ class HubTest {
         // Online too, no request is needed.
         assertEquals(snap, hub().build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
         assertEquals(List.of(), server.log);
+
+        // A snapshot without tokenizer files (Python's from_pretrained fetches only what it needs)
+        // is usable offline; without weights it is not.
+        Files.delete(snap.resolve("tokenizer.json"));
+        Files.delete(snap.resolve("tokenizer_config.json"));
+        assertEquals(snap, hub().offline(true).build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
+        Files.delete(snap.resolve("model.safetensors"));
+        HubException e = assertThrows(HubException.class,
+                () -> hub().offline(true).build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
+        assertTrue(e.getMessage().contains("lacks [model.safetensors]"), e.getMessage());
     }
 
     @Test

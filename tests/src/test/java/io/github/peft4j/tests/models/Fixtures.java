@@ -15,7 +15,7 @@ final class Fixtures {
 
     static Path folder(String name) {
         try {
-            return Path.of(Fixtures.class.getResource("/fixtures/" + name + "/config.json").toURI()).getParent();
+            return Path.of(Fixtures.class.getResource("/fixtures/" + name + "/reference.safetensors").toURI()).getParent();
         } catch (URISyntaxException | NullPointerException e) {
             throw new IllegalStateException("fixture " + name + " missing: run tests/fixtures/make_fixtures.py", e);
         }
