@@ -1,0 +1,80 @@
+package io.github.peft4j.dsl.data;
+
+import io.github.peft4j.TextDataset;
+import io.github.peft4j.core.InvalidArgumentException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Turns dataset rows into {@link Example}s for a task. */
+public final class Encoder {
+    /** HF's ignore index: positions with this label contribute no loss. */
+    public static final long IGNORE = -100;
+
+    private Encoder() {}
+
+    /** Classification rows; labels go through {@code labels} (the run's mapping). */
+    public static List<Example> classification(TextDataset data, LabelMap labels, Tokenizer tokenizer, int maxLength) {
+        List<String> texts = data.texts();
+        List<String> pairs = data.textPairs();
+        int[] ids = data.labelIds(labels);
+        List<Example> out = new ArrayList<>(texts.size());
+        for (int row = 0; row < texts.size(); row++) {
+            Tokenizer.Encoding e = tokenizer.encode(texts.get(row), pairs == null ? null : pairs.get(row), maxLength);
+            out.add(new Example(e.ids(), e.typeIds(), ids[row], null));
+        }
+        return out;
+    }
+
+    /** Texts to classify (no labels). */
+    public static List<Example> unlabelled(List<String> texts, Tokenizer tokenizer, int maxLength) {
+        List<Example> out = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            Tokenizer.Encoding e = tokenizer.encode(text, null, maxLength);
+            out.add(new Example(e.ids(), e.typeIds(), -1, null));
+        }
+        return out;
+    }
+
+    /**
+     * Causal-LM rows. Prompt + completion: labels are -100 on the prompt (and later on padding), so
+     * only completion tokens are learned; an EOS is appended to the completion when the vocabulary
+     * has one. Plain text: every token is a target. Truncation keeps the prompt's start.
+     */
+    public static List<Example> causalLM(TextDataset data, Tokenizer tokenizer, int maxLength) {
+        List<Example> out = new ArrayList<>(data.size());
+        if (data.columns().isPromptCompletion()) {
+            List<String> prompts = data.prompts();
+            List<String> completions = data.completions();
+            for (int row = 0; row < prompts.size(); row++) {
+                long[] prompt = tokenizer.encode(prompts.get(row), null, maxLength).ids();
+                long[] completion = tokenizer.encodePlain(completions.get(row));
+                int eos = tokenizer.eosId() >= 0 ? 1 : 0;
+                int length = Math.min(maxLength, prompt.length + completion.length + eos);
+                if (length <= prompt.length) {
+                    throw new InvalidArgumentException("Row " + row + ": the prompt alone fills maxLength " + maxLength
+                            + " tokens, so no completion token would be learned. Raise maxLength or shorten prompts.");
+                }
+                long[] ids = new long[length];
+                long[] labels = new long[length];
+                for (int i = 0; i < length; i++) {
+                    if (i < prompt.length) {
+                        ids[i] = prompt[i];
+                        labels[i] = IGNORE;
+                    } else {
+                        int c = i - prompt.length;
+                        ids[i] = c < completion.length ? completion[c] : tokenizer.eosId();
+                        labels[i] = ids[i];
+                    }
+                }
+                out.add(new Example(ids, new long[length], -1, labels));
+            }
+        } else {
+            for (String text : data.texts()) {
+                long[] ids = tokenizer.encode(text, null, maxLength).ids();
+                out.add(new Example(ids, new long[ids.length], -1, ids.clone()));
+            }
+        }
+        return out;
+    }
+}
