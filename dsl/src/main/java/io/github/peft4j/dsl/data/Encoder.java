@@ -46,27 +46,29 @@ public final class Encoder {
         if (data.columns().isPromptCompletion()) {
             List<String> prompts = data.prompts();
             List<String> completions = data.completions();
+            long eos = tokenizer.eosId();
             for (int row = 0; row < prompts.size(); row++) {
-                long[] prompt = tokenizer.encode(prompts.get(row), null, maxLength).ids();
-                long[] completion = tokenizer.encodePlain(completions.get(row));
-                int eos = tokenizer.eosId() >= 0 ? 1 : 0;
-                int length = Math.min(maxLength, prompt.length + completion.length + eos);
-                if (length <= prompt.length) {
+                // Tokenize prompt+completion together (as generation will see it) and mask the part
+                // shared with the prompt alone: that drops trailing specials ([SEP]) of the prompt-only
+                // encoding and stays conservative when a BPE merge crosses the boundary.
+                long[] promptOnly = tokenizer.encode(prompts.get(row), null, maxLength).ids();
+                long[] joined = tokenizer.encode(prompts.get(row) + completions.get(row), null, maxLength).ids();
+                int promptLength = 0;
+                while (promptLength < Math.min(promptOnly.length, joined.length) && promptOnly[promptLength] == joined[promptLength]) {
+                    promptLength++;
+                }
+                boolean addEos = eos >= 0 && joined.length < maxLength;
+                int length = joined.length + (addEos ? 1 : 0);
+                if (length <= promptLength) {
                     throw new InvalidArgumentException("Row " + row + ": the prompt alone fills maxLength " + maxLength
                             + " tokens, so no completion token would be learned. Raise maxLength or shorten prompts.");
                 }
-                long[] ids = new long[length];
-                long[] labels = new long[length];
-                for (int i = 0; i < length; i++) {
-                    if (i < prompt.length) {
-                        ids[i] = prompt[i];
-                        labels[i] = IGNORE;
-                    } else {
-                        int c = i - prompt.length;
-                        ids[i] = c < completion.length ? completion[c] : tokenizer.eosId();
-                        labels[i] = ids[i];
-                    }
+                long[] ids = java.util.Arrays.copyOf(joined, length);
+                if (addEos) {
+                    ids[length - 1] = eos;
                 }
+                long[] labels = ids.clone();
+                java.util.Arrays.fill(labels, 0, Math.min(promptLength, length), IGNORE);
                 out.add(new Example(ids, new long[length], -1, labels));
             }
         } else {

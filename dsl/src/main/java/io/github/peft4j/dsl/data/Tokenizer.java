@@ -17,9 +17,6 @@ public interface Tokenizer {
     /** Encodes one text, or a text pair when {@code pair} is non-null, with the model's special tokens. */
     Encoding encode(String text, String pair, int maxLength);
 
-    /** Encodes without special tokens (completions appended after a prompt). */
-    long[] encodePlain(String text);
-
     String decode(long[] ids);
 
     long padId();

@@ -102,12 +102,12 @@ class TextBatchesTest {
     @Test
     void promptCompletionMasksPromptAndPadding() {
         WordTokenizer tok = new WordTokenizer();
-        TextDataset data = Datasets.promptCompletion(List.of("say hi", "count to three please"), List.of("hi", "one two three"));
+        TextDataset data = Datasets.promptCompletion(List.of("say hi", "count to three please"), List.of(" hi", " one two three"));
         List<Example> ex = Encoder.causalLM(data, tok, 16);
-        // prompt "[CLS] say hi [SEP]" = 4 tokens, completion "hi" + eos
+        // "[CLS] say hi [SEP]" alone vs joined "[CLS] say hi hi [SEP]" + eos: the shared prefix (3) is masked
         Example first = ex.get(0);
         assertEquals(6, first.length());
-        assertArrayEquals(new long[] {-100, -100, -100, -100, first.ids()[4], 3}, first.tokenLabels());
+        assertArrayEquals(new long[] {-100, -100, -100, first.ids()[3], 2, 3}, first.tokenLabels());
         TextBatches batches = TextBatches.inference(ex, 2, 0, false);
         try (NDManager m = NDManager.newBaseManager()) {
             Batch batch = batches.batch(0, 0, m);
@@ -120,7 +120,7 @@ class TextBatchesTest {
                 assertEquals(-100, labels[(int) (shortRow * width + t)]);
             }
             long targets = Arrays.stream(labels).filter(l -> l != -100).count();
-            assertEquals(2 + 4, targets); // "hi"+eos, "one two three"+eos
+            assertEquals(3 + 5, targets); // hi [SEP] eos | one two three [SEP] eos
         }
     }
 }

@@ -51,11 +51,6 @@ public final class WordTokenizer implements Tokenizer {
     }
 
     @Override
-    public synchronized long[] encodePlain(String text) {
-        return java.util.Arrays.stream(text.split("\\s+")).filter(w -> !w.isEmpty()).mapToLong(this::id).toArray();
-    }
-
-    @Override
     public synchronized String decode(long[] ids) {
         List<String> words = new ArrayList<>(vocab.keySet());
         StringBuilder sb = new StringBuilder();
