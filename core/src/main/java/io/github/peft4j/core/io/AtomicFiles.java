@@ -64,6 +64,7 @@ public final class AtomicFiles {
         Path old = parent.resolve("." + base + ".old-" + UUID.randomUUID());
         try {
             Files.createDirectories(parent);
+            recoverDirectory(abs);
             Files.createDirectory(tmp);
             fillTempDir.accept(tmp);
             try (Stream<Path> files = Files.list(tmp)) {
@@ -88,6 +89,57 @@ public final class AtomicFiles {
                     + ". Check that the folder is writable and the disk is not full.", e);
         } finally {
             deleteRecursivelyQuietly(tmp);
+        }
+    }
+
+    /**
+     * Repairs what a crash inside {@link #writeDirectory} can leave. Killed between its two renames,
+     * the target name is briefly absent while the previous complete folder sits aside as
+     * {@code .<name>.old-*}: this moves it back. When the target exists, leftover {@code .old-*}
+     * folders (possibly half deleted) are removed. Loaders call this before reading a folder.
+     *
+     * @return true if a previous folder was put back under the target name
+     */
+    public static boolean recoverDirectory(Path targetDir) {
+        Path abs = targetDir.toAbsolutePath();
+        Path parent = abs.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            return false;
+        }
+        String prefix = "." + abs.getFileName() + ".old-";
+        java.util.List<Path> aside = new java.util.ArrayList<>();
+        try (Stream<Path> siblings = Files.list(parent)) {
+            siblings.filter(p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p)).forEach(aside::add);
+        } catch (IOException e) {
+            return false;
+        }
+        if (aside.isEmpty()) {
+            return false;
+        }
+        try {
+            boolean restored = false;
+            if (!Files.exists(abs)) {
+                // Only one can be complete and aside at a time; take the newest to be safe.
+                aside.sort(Comparator.comparing(AtomicFiles::modified).reversed());
+                move(aside.remove(0), abs);
+                forceDirectory(parent);
+                restored = true;
+            }
+            for (Path stale : aside) {
+                deleteRecursively(stale);
+            }
+            return restored;
+        } catch (IOException e) {
+            throw new Peft4jException("Could not recover folder " + targetDir + " from an interrupted save: " + e.getMessage()
+                    + ". Rename the newest '" + prefix + "*' folder next to it to '" + abs.getFileName() + "'.", e);
+        }
+    }
+
+    private static java.nio.file.attribute.FileTime modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p);
+        } catch (IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(0);
         }
     }
 

@@ -7,11 +7,13 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.peft4j.core.FileFormatException;
 import io.github.peft4j.core.InvalidArgumentException;
+import io.github.peft4j.core.Peft4jException;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -46,6 +48,8 @@ public final class SafeTensors {
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(64)
                     .maxStringLength(MAX_HEADER_BYTES > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) MAX_HEADER_BYTES)
                     .build())
+            // A name given twice would make the header mean different things to different readers.
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build());
 
     private SafeTensors() {}
@@ -125,7 +129,9 @@ public final class SafeTensors {
         readFully(ch, hb, 8);
         JsonNode root;
         try {
-            root = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+            // Only space padding may follow the header object (the format pads with 0x20).
+            root = JSON.readerFor(JsonNode.class).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .readValue(new String(hb.array(), StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             throw new FileFormatException(file, "header is not valid JSON: " + e.getOriginalMessage());
         }
@@ -248,6 +254,7 @@ public final class SafeTensors {
                     throw new FileFormatException(file, "tensor '" + e.name() + "' has " + e.numel()
                             + " elements, more than one Java array holds; use SafeTensors.load");
                 }
+                checkHeapRoom(file, e);
                 ByteBuffer raw = map(ch, h.dataStart() + e.begin(), e.end() - e.begin(), file, e.name());
                 int n = (int) e.numel();
                 if (isFloat(e.dtype())) {
@@ -309,7 +316,12 @@ public final class SafeTensors {
                 a = manager.create(owned, shape, t);
             }
         } else if (isFloat(e.dtype())) {
-            ByteBuffer f = ByteBuffer.allocateDirect(Math.multiplyExact(n, 4)).order(ByteOrder.nativeOrder());
+            if (n > (Integer.MAX_VALUE >> 2)) {
+                // Widened to F32 it would not fit one buffer (2 GiB); Math.multiplyExact used to throw here.
+                throw new FileFormatException(file, "tensor '" + e.name() + "' (" + e.dtype() + ", " + n
+                        + " elements) is larger than 2 GiB once widened to F32; not supported");
+            }
+            ByteBuffer f = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
             float[] tmp = new float[Math.min(n, 1 << 16)];
             ByteBuffer src = raw.order(ByteOrder.LITTLE_ENDIAN);
             int es = elementSize(e.dtype());
@@ -327,6 +339,19 @@ public final class SafeTensors {
         }
         a.setName(e.name());
         return a;
+    }
+
+    /**
+     * A heap copy needs 4 (F32) or 8 (I64) bytes per element whatever the file's dtype; refuse
+     * before allocating when that cannot fit the heap, instead of dying with OutOfMemoryError.
+     */
+    private static void checkHeapRoom(Path file, Entry e) {
+        long bytes = e.numel() * (isFloat(e.dtype()) ? 4L : 8L);
+        long max = Runtime.getRuntime().maxMemory();
+        if (max != Long.MAX_VALUE && bytes > max / 2) {
+            throw new Peft4jException(file + ": tensor '" + e.name() + "' needs " + (bytes >> 20) + " MB on the Java heap"
+                    + " (max heap " + (max >> 20) + " MB); use SafeTensors.load (native memory) or raise -Xmx");
+        }
     }
 
     private static void checkReadable(Path file, Entry e) {
