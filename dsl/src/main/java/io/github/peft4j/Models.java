@@ -24,6 +24,11 @@ public final class Models {
         return withTokenizer(io.github.peft4j.core.models.Models.load(folder));
     }
 
+    /** A Hugging Face hub model (downloaded once into the HF cache; honours HF_TOKEN, HF_HUB_OFFLINE). */
+    public static PeftModel fromHub(String repoId) {
+        return withTokenizer(io.github.peft4j.core.models.Models.fromHub(repoId));
+    }
+
     /** A built-in name ("minilm") or a model folder. */
     public static PeftModel load(String nameOrFolder) {
         if (nameOrFolder.equalsIgnoreCase("minilm") || nameOrFolder.equalsIgnoreCase("all-MiniLM-L6-v2")) {

@@ -10,6 +10,10 @@ public final class MethodChoice {
         this.model = model;
     }
 
+    public PeftModel model() {
+        return model;
+    }
+
     /** SpaRTA: train a random {@code density} share of the targeted weights (e.g. 0.005). */
     public SparseRandomSetup sparseRandom(double density) {
         return new SparseRandomSetup(model, density);

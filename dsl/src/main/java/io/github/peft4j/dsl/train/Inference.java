@@ -2,10 +2,10 @@ package io.github.peft4j.dsl.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.github.peft4j.core.InvalidArgumentException;
 import io.github.peft4j.core.models.Batch;
+import io.github.peft4j.core.models.Generator;
 import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.ModelOutput;
 import io.github.peft4j.core.models.Task;
@@ -59,8 +59,8 @@ public final class Inference {
     }
 
     /**
-     * Greedy decoding: appends the most likely next token {@code maxNewTokens} times or until EOS.
-     * Recomputes the whole prefix per token (no KV cache): fine for short completions on small models.
+     * Greedy decoding with core's {@code Generator} (KV cache): the most likely next token,
+     * {@code maxNewTokens} times; the text stops at the first EOS.
      */
     public static String generate(Model model, Function<NDManager, WeightView> views, Tokenizer tokenizer,
                                   String prompt, int maxNewTokens, int maxLength) {
@@ -68,26 +68,19 @@ public final class Inference {
         if (maxNewTokens < 1) {
             throw new InvalidArgumentException("maxNewTokens must be at least 1, got " + maxNewTokens + ".");
         }
-        long[] ids = tokenizer.encode(prompt, null, maxLength).ids();
-        int promptLength = ids.length;
-        long eos = tokenizer.eosId();
-        try (NDManager run = NDManager.newBaseManager(model.parameters().manager().getDevice())) {
-            for (int t = 0; t < maxNewTokens; t++) {
-                long next;
-                try (NDManager scope = run.newSubManager()) {
-                    NDArray input = scope.create(ids).reshape(1, ids.length);
-                    NDArray mask = scope.ones(input.getShape(), DataType.INT64);
-                    ModelOutput out = model.forward(new Batch(input, mask, null, null), views.apply(scope), false, scope);
-                    next = out.logits().get(new NDIndex(0, ids.length - 1)).argMax().toType(DataType.INT64, false).getLong();
-                }
-                ids = Arrays.copyOf(ids, ids.length + 1);
-                ids[ids.length - 1] = next;
-                if (next == eos) {
-                    break;
-                }
-            }
+        long[] promptIds = tokenizer.encode(prompt, null, maxLength).ids();
+        long[] generated;
+        try (NDManager scope = NDManager.newBaseManager(model.parameters().manager().getDevice())) {
+            generated = Generator.greedy(model, views.apply(scope), promptIds, maxNewTokens);
         }
-        return tokenizer.decode(Arrays.copyOfRange(ids, promptLength, ids.length));
+        // Generator returns the prompt followed by the new tokens.
+        long[] fresh = generated.length > promptIds.length ? Arrays.copyOfRange(generated, promptIds.length, generated.length) : generated;
+        long eos = tokenizer.eosId();
+        int end = 0;
+        while (end < fresh.length && fresh[end] != eos) {
+            end++;
+        }
+        return tokenizer.decode(Arrays.copyOf(fresh, end));
     }
 
     static void requireTask(Model model, Task task, String what) {
