@@ -128,6 +128,23 @@ public final class PeftModel implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Metrics of the model before any training (base weights, default head): the baseline a run
+     * should beat. Integer labels are used as class ids.
+     */
+    public EvalResult evaluate(TextDataset data) {
+        if (active != null) {
+            return active.evaluate(data);
+        }
+        Model model = core();
+        io.github.peft4j.dsl.data.LabelMap labels = data.labelMap() != null && !data.labelMap().isInteger()
+                ? data.labelMap() : io.github.peft4j.dsl.data.LabelMap.integers(numLabels);
+        var examples = io.github.peft4j.dsl.data.Encoder.classification(data, labels, tokenizer, 128);
+        int[] predicted = Inference.predict(model, scope -> WeightView.of(model.parameters()), examples, tokenizer.padId());
+        int[] gold = examples.stream().mapToInt(e -> e.label()).toArray();
+        return EvalResult.of(gold, predicted, labels.names());
+    }
+
     /** Greedy continuation of {@code prompt} with the active adapter (or the base weights). */
     public String generate(String prompt, int maxNewTokens) {
         if (active != null) {
