@@ -2,7 +2,14 @@ package io.github.peft4j.kernel;
 
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.HelpLink;
-import org.dflib.jjava.jupyter.kernel.JupyterIO;
+import org.dflib.jjava.jupyter.channels.ShellReplyEnvironment;
+import org.dflib.jjava.jupyter.messages.Message;
+import org.dflib.jjava.jupyter.messages.publish.PublishError;
+import org.dflib.jjava.jupyter.messages.publish.PublishExecuteInput;
+import org.dflib.jjava.jupyter.messages.publish.PublishExecuteResult;
+import org.dflib.jjava.jupyter.messages.reply.ErrorReply;
+import org.dflib.jjava.jupyter.messages.reply.ExecuteReply;
+import org.dflib.jjava.jupyter.messages.request.ExecuteRequest;
 import org.dflib.jjava.jupyter.kernel.LanguageInfo;
 import org.dflib.jjava.jupyter.kernel.ReplacementOptions;
 import org.dflib.jjava.jupyter.kernel.comm.CommManager;
@@ -13,7 +20,6 @@ import org.dflib.jjava.jupyter.kernel.util.TextColor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +53,7 @@ public final class Peft4jKernel extends BaseKernel {
                         .build(),
                 List.of(new HelpLink("peft4j", "https://github.com/peft4j/peft4j")),
                 null,
-                new JupyterIO(StandardCharsets.UTF_8),
+                new KernelIO(),
                 new CommManager(),
                 new Renderer(),
                 null,
@@ -112,6 +118,39 @@ public final class Peft4jKernel extends BaseKernel {
         }
         JavaEvaluator.Result result = evaluator.eval(source);
         return result.hasValue() ? result.value() : null;
+    }
+
+    /**
+     * jjava's handler reports any failure as its own exception class with the kernel's stack;
+     * this one reports the user's exception class and the readable report from {@link #formatError},
+     * in the error output and in the execute reply (which nbconvert prints when a cell fails).
+     */
+    @Override
+    protected synchronized void handleExecuteRequest(ShellReplyEnvironment env, Message<ExecuteRequest> message) {
+        commManager.setMessageContext(message);
+        ExecuteRequest request = message.getContent();
+        int count = executionCount.getAndIncrement();
+        env.setBusyDeferIdle();
+        env.publish(new PublishExecuteInput(request.getCode(), count));
+        replaceOutputStreams(env);
+        KernelIO kernelIO = (KernelIO) io;
+        kernelIO.attach(env, request.isStdinEnabled());
+        env.defer(() -> kernelIO.detach(env));
+        try {
+            DisplayData out = eval(request.getCode());
+            if (out != null) {
+                env.publish(new PublishExecuteResult(count, out));
+            }
+            env.defer().reply(new ExecuteReply(count, java.util.Map.of()));
+        } catch (Exception | LinkageError e) {
+            String name = e instanceof CellException cell ? cell.errorName() : e.getClass().getName();
+            String value = String.valueOf(e.getMessage());
+            List<String> report = formatError(e);
+            env.publish(new PublishError(name, value, report));
+            ErrorReply error = new ErrorReply(name, value, report);
+            error.setExecutionCount(count);
+            env.defer().replyError(ExecuteReply.MESSAGE_TYPE.error(), error);
+        }
     }
 
     @Override
@@ -238,8 +277,13 @@ public final class Peft4jKernel extends BaseKernel {
     public List<String> formatError(Throwable e) {
         List<String> lines = new ArrayList<>();
         if (e instanceof CellException cell) {
-            lines.add(errorStyler.secondary(cell.errorName() + ": " + cell.getMessage()));
-            for (String line : cell.reportLines()) {
+            String header = cell.errorName() + ": " + cell.getMessage();
+            lines.add(errorStyler.secondary(header));
+            List<String> report = cell.reportLines();
+            if (!report.isEmpty() && report.get(0).strip().equals(header)) {
+                report = report.subList(1, report.size()); // the stack trace repeats the header
+            }
+            for (String line : report) {
                 lines.add(errorStyler.primary(line));
             }
             return lines;
