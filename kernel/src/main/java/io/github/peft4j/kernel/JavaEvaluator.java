@@ -34,9 +34,12 @@ public final class JavaEvaluator implements AutoCloseable {
     static final List<String> DEFAULT_IMPORTS = List.of(
             "java.util.*", "java.util.function.*", "java.util.stream.*", "java.io.*", "java.nio.file.*",
             "java.time.*", "java.math.*");
-    static final List<String> OPTIONAL_IMPORTS = List.of(
-            "io.github.peft4j.dsl.*", "io.github.peft4j.core.*", "tech.tablesaw.api.*",
-            "org.knowm.xchart.*");
+    /** Package imports added when the class named after them is on the class path. */
+    static final Map<String, String> OPTIONAL_IMPORTS = Map.of(
+            "io.github.peft4j.*", "io.github.peft4j.Peft",
+            "io.github.peft4j.core.*", "io.github.peft4j.core.Peft4jException",
+            "tech.tablesaw.api.*", "tech.tablesaw.api.Table",
+            "org.knowm.xchart.*", "org.knowm.xchart.XYChart");
 
     private final InProcessExecutionControl control = new InProcessExecutionControl();
     private final JShell shell;
@@ -63,19 +66,21 @@ public final class JavaEvaluator implements AutoCloseable {
         for (String pkg : DEFAULT_IMPORTS) {
             evalQuietly("import " + pkg + ";");
         }
-        for (String pkg : OPTIONAL_IMPORTS) {
-            String packageName = pkg.substring(0, pkg.length() - 2);
-            if (Thread.currentThread().getContextClassLoader().getDefinedPackage(packageName) != null
-                    || packageExists(packageName)) {
+        OPTIONAL_IMPORTS.forEach((pkg, probe) -> {
+            if (onClassPath(probe)) {
                 evalQuietly("import " + pkg + ";");
             }
-        }
+        });
         evalQuietly("import static io.github.peft4j.kernel.Notebook.*;");
     }
 
-    private static boolean packageExists(String packageName) {
-        String resource = packageName.replace('.', '/');
-        return ClassLoader.getSystemClassLoader().getResource(resource) != null;
+    private static boolean onClassPath(String className) {
+        try {
+            Class.forName(className, false, JavaEvaluator.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     private void evalQuietly(String source) {

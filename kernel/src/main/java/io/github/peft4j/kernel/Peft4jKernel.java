@@ -92,6 +92,7 @@ public final class Peft4jKernel extends BaseKernel {
     public void onShutdown(boolean isRestarting) {
         evaluator.stop();
         Notebook.install(null);
+        TrainingProgressHook.restoreConsoleProgress();
         super.onShutdown(isRestarting);
     }
 
