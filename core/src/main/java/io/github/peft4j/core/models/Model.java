@@ -48,6 +48,19 @@ public interface Model extends AutoCloseable {
         return forward(batch, WeightView.of(parameters()), false, scope);
     }
 
+    /**
+     * A {@link Task#CLASSIFICATION} model with {@code numLabels} classes on the same frozen base
+     * weights, with a head drawn from {@code seed} (or the checkpoint's own head when it fits).
+     */
+    default Model forClassification(int numLabels, long seed) {
+        throw new io.github.peft4j.core.InvalidArgumentException(getClass().getSimpleName() + " does not support adding a classification head");
+    }
+
+    /** The model folder's tokenizer.json, when it has one. */
+    default java.util.Optional<java.nio.file.Path> tokenizerFile() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     default void close() {
         parameters().close();

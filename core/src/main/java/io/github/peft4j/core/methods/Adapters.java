@@ -1,0 +1,70 @@
+package io.github.peft4j.core.methods;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.peft4j.core.FileFormatException;
+import io.github.peft4j.core.methods.full.FullAdapter;
+import io.github.peft4j.core.methods.full.FullFineTuning;
+import io.github.peft4j.core.methods.head.HeadOnly;
+import io.github.peft4j.core.methods.head.HeadOnlyAdapter;
+import io.github.peft4j.core.methods.lora.Lora;
+import io.github.peft4j.core.methods.lora.LoraFiles;
+import io.github.peft4j.core.methods.sparse.SparseFiles;
+import io.github.peft4j.core.methods.sparse.SparseRandom;
+import io.github.peft4j.core.models.Model;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Loads any saved adapter folder onto a model. The method is read from {@code adapter_config.json}:
+ * PEFT configs by {@code peft_type} ("LORA"), ours by {@code method}. Names and shapes are always
+ * checked ({@link io.github.peft4j.core.AdapterMismatchException}); a different base fingerprint
+ * warns on stderr, or fails when {@code strict}.
+ */
+public final class Adapters {
+
+    /** Reads one method's folder; {@code config} is the parsed adapter_config.json. */
+    @FunctionalInterface
+    public interface Loader {
+        Adapter load(Path dir, ObjectNode config, Model model, boolean strict);
+    }
+
+    private static final Map<String, Loader> LOADERS = new ConcurrentHashMap<>(Map.of(
+            SparseRandom.NAME, SparseFiles::load,
+            Lora.NAME, LoraFiles::load,
+            FullFineTuning.NAME, FullAdapter::load,
+            HeadOnly.NAME, HeadOnlyAdapter::load));
+
+    private Adapters() {}
+
+    /** Adds a loader for a new method id (the {@code method} field of its configs). */
+    public static void register(String method, Loader loader) {
+        LOADERS.put(method, loader);
+    }
+
+    public static Adapter load(Path dir, Model model) {
+        return load(dir, model, false);
+    }
+
+    public static Adapter load(Path dir, Model model, boolean strict) {
+        ObjectNode config = AdapterConfigs.read(dir);
+        String method;
+        if (config.hasNonNull("peft_type")) {
+            String peftType = config.get("peft_type").asText();
+            if (!"LORA".equals(peftType)) {
+                throw new FileFormatException(dir.resolve(AdapterConfigs.CONFIG_FILE), "PEFT adapter type '" + peftType
+                        + "' is not supported; peft4j loads LORA adapters from PEFT.");
+            }
+            method = Lora.NAME;
+        } else {
+            method = AdapterConfigs.require(config, dir, "method").asText();
+        }
+        Loader loader = LOADERS.get(method);
+        if (loader == null) {
+            throw new FileFormatException(dir.resolve(AdapterConfigs.CONFIG_FILE), "unknown method '" + method
+                    + "'. Known: " + LOADERS.keySet() + ".");
+        }
+        return loader.load(dir, config, model, strict);
+    }
+}

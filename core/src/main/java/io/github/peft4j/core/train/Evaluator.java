@@ -1,0 +1,87 @@
+package io.github.peft4j.core.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.github.peft4j.core.InvalidArgumentException;
+import io.github.peft4j.core.methods.Adapter;
+import io.github.peft4j.core.models.Batch;
+import io.github.peft4j.core.models.Model;
+import io.github.peft4j.core.models.ModelOutput;
+import io.github.peft4j.core.models.Task;
+import io.github.peft4j.core.models.WeightView;
+
+/** Inference over a whole {@link BatchSource} (epoch 0) with an adapter's view, dropout off. */
+public final class Evaluator {
+    private Evaluator() {}
+
+    /**
+     * @param predictions argmax class per example (classification), in source order
+     * @param labels      the labels of the same examples
+     * @param meanLoss    mean of the per-batch losses
+     */
+    public record Evaluation(long[] predictions, long[] labels, double meanLoss) {
+        public double accuracy() {
+            if (labels.length == 0) {
+                return Double.NaN;
+            }
+            int correct = 0;
+            for (int i = 0; i < labels.length; i++) {
+                if (predictions[i] == labels[i]) {
+                    correct++;
+                }
+            }
+            return (double) correct / labels.length;
+        }
+    }
+
+    /** Evaluates the adapted model. */
+    public static Evaluation evaluate(Adapter adapter, BatchSource data) {
+        return evaluate(adapter.model(), scope -> adapter.view(scope, false), data);
+    }
+
+    /** Evaluates the base model, without any adapter. */
+    public static Evaluation evaluateBase(Model model, BatchSource data) {
+        return evaluate(model, scope -> WeightView.of(model.parameters()), data);
+    }
+
+    private static Evaluation evaluate(Model model, java.util.function.Function<NDManager, WeightView> views, BatchSource data) {
+        if (model.task() != Task.CLASSIFICATION) {
+            throw new InvalidArgumentException("Accuracy evaluation needs a classification model; " + model.modelId()
+                    + " has task " + model.task() + ".");
+        }
+        java.util.List<long[]> preds = new java.util.ArrayList<>();
+        java.util.List<long[]> labels = new java.util.ArrayList<>();
+        double lossSum = 0;
+        int batches = data.batchesPerEpoch();
+        try (NDManager run = NDManager.newBaseManager(model.parameters().manager().getDevice())) {
+            for (int i = 0; i < batches; i++) {
+                try (NDManager scope = run.newSubManager()) {
+                    Batch batch = data.batch(0, i, scope);
+                    ModelOutput out = model.forward(batch, views.apply(scope), false, scope);
+                    NDArray argmax = out.logits().argMax(-1);
+                    preds.add(argmax.toType(DataType.INT64, false).toLongArray());
+                    if (batch.labels() != null) {
+                        labels.add(batch.labels().toType(DataType.INT64, false).toLongArray());
+                        lossSum += Losses.classification(out.logits(), batch.labels()).getFloat();
+                    }
+                }
+            }
+        }
+        return new Evaluation(concat(preds), concat(labels), batches == 0 ? Double.NaN : lossSum / batches);
+    }
+
+    private static long[] concat(java.util.List<long[]> parts) {
+        int n = 0;
+        for (long[] p : parts) {
+            n += p.length;
+        }
+        long[] out = new long[n];
+        int at = 0;
+        for (long[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+}
