@@ -7,6 +7,7 @@
 # Env: PEFT4J_THREADS  PyTorch threads for the kernel (default: number of cores)
 #      PEFT4J_KERNEL_XMX  Java heap limit (default 4g)
 #      PEFT4J_SKIP_BUILD=1  reuse an earlier build (the jars must already be in the local Maven repo)
+# Prints the kernelspec folder on stdout (everything else goes to stderr).
 # The kernel's class path points at jars in the local Maven repository (~/.m2 or -Dmaven.repo.local
 # via MAVEN_OPTS); keep them there, or re-run this script after cleaning it.
 set -euo pipefail
@@ -37,7 +38,8 @@ if ! "$JAVA" --list-modules 2>/dev/null | grep -q '^jdk.jshell'; then
 fi
 
 # Offline first (fast, no network); fall back to online when something was never downloaded.
-mvn_try() { (cd "$ROOT" && mvn -q -B -o "$@") || (cd "$ROOT" && mvn -q -B "$@"); }
+# Maven output goes to stderr: stdout carries only the kernelspec folder (for scripts).
+mvn_try() { (cd "$ROOT" && mvn -q -B -o "$@" >&2) || (cd "$ROOT" && mvn -q -B "$@" >&2); }
 
 if [[ "${PEFT4J_SKIP_BUILD:-0}" != 1 ]]; then
   echo "install.sh: building peft4j-kernel and the modules it needs ..." >&2
@@ -45,10 +47,11 @@ if [[ "${PEFT4J_SKIP_BUILD:-0}" != 1 ]]; then
 fi
 CP_FILE="$(mktemp)"
 trap 'rm -f "$CP_FILE"' EXIT
-mvn_try -pl kernel dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$CP_FILE" >/dev/null
+mvn_try -pl kernel dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$CP_FILE"
 VERSION="$(cd "$ROOT" && sed -n 's:.*<version>\(.*\)</version>.*:\1:p' pom.xml | head -1)"
-REPO="$(cd "$ROOT" && mvn -q -B -o help:evaluate -Dexpression=settings.localRepository -DforceStdout 2>/dev/null || true)"
-[[ -d "$REPO" ]] || REPO="$HOME/.m2/repository"
+# The local repository is where Maven put peft4j-core (the first entry of the class path).
+CORE_JAR="$(tr ':' '\n' < "$CP_FILE" | grep '/io/github/peft4j/peft4j-core/' | head -1)"
+REPO="${CORE_JAR%/io/github/peft4j/peft4j-core/*}"
 KERNEL_JAR="$REPO/io/github/peft4j/peft4j-kernel/$VERSION/peft4j-kernel-$VERSION.jar"
 [[ -f "$KERNEL_JAR" ]] || KERNEL_JAR="$ROOT/kernel/target/peft4j-kernel-$VERSION.jar"
 if [[ ! -f "$KERNEL_JAR" ]]; then
@@ -80,3 +83,4 @@ cat > "$SPEC/kernel.json" <<JSON
 }
 JSON
 echo "install.sh: installed kernelspec 'peft4j' in $SPEC" >&2
+echo "$SPEC"
