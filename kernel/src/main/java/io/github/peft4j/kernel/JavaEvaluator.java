@@ -45,6 +45,8 @@ public final class JavaEvaluator implements AutoCloseable {
     private final JShell shell;
     private final SourceCodeAnalysis analysis;
     private final Set<String> classPath = new LinkedHashSet<>();
+    /** Declarations of the current cell that refer to names not declared yet. */
+    private final List<jdk.jshell.DeclarationSnippet> pendingDeclarations = new ArrayList<>();
 
     /** Outcome of a cell: the last expression's value, if the cell ended in an expression. */
     public record Result(boolean hasValue, Object value, String valueText) {
@@ -112,6 +114,28 @@ public final class JavaEvaluator implements AutoCloseable {
      * @throws CellException when a snippet does not compile, throws, or is interrupted
      */
     public Result eval(String cell) {
+        pendingDeclarations.clear();
+        try {
+            return evalSnippets(cell);
+        } finally {
+            warnAboutUnresolved();
+        }
+    }
+
+    /** A declaration still waiting for a name at the end of the cell is legal, but worth a note. */
+    private void warnAboutUnresolved() {
+        for (jdk.jshell.DeclarationSnippet snippet : pendingDeclarations) {
+            if (shell.status(snippet) == Snippet.Status.RECOVERABLE_DEFINED
+                    || shell.status(snippet) == Snippet.Status.RECOVERABLE_NOT_DEFINED) {
+                String missing = shell.unresolvedDependencies(snippet).collect(Collectors.joining(", "));
+                System.err.println("note: " + snippet.name() + " refers to " + missing
+                        + ", not declared yet; it can be used once " + missing + " is declared");
+            }
+        }
+        pendingDeclarations.clear();
+    }
+
+    private Result evalSnippets(String cell) {
         Result last = Result.NONE;
         String remaining = cell;
         while (!remaining.isBlank()) {
@@ -155,13 +179,8 @@ public final class JavaEvaluator implements AutoCloseable {
             }
             if (event.status() == Snippet.Status.RECOVERABLE_DEFINED
                     || event.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED) {
-                // Defined, but refers to something not declared yet: say so instead of silence.
-                String missing = shell.unresolvedDependencies((jdk.jshell.DeclarationSnippet) snippet)
-                        .collect(Collectors.joining(", "));
-                throw new CellException("CompilationError", "cannot use this until " + missing
-                        + " is declared", List.of(snippet.source().strip(),
-                        "refers to " + missing + ", which is not declared yet: declare it, then re-run this cell"),
-                        null);
+                // Refers to something declared later (in this cell or a later one): legal in JShell.
+                pendingDeclarations.add((jdk.jshell.DeclarationSnippet) snippet);
             }
             Object value = control.takeLastValue();
             if (isDisplayedValue(snippet)) {

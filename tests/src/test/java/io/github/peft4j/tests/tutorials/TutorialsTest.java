@@ -58,7 +58,11 @@ class TutorialsTest {
     Stream<DynamicTest> everyTutorialRuns() throws IOException {
         List<Path> tutorials;
         try (Stream<Path> files = Files.list(TUTORIALS)) {
-            tutorials = files.filter(f -> f.toString().endsWith(".md")).sorted().toList();
+            // -Dpeft4j.tutorial=name.md runs one tutorial (while writing it)
+            String only = System.getProperty("peft4j.tutorial", "");
+            tutorials = files.filter(f -> f.toString().endsWith(".md"))
+                    .filter(f -> only.isEmpty() || f.getFileName().toString().equals(only))
+                    .sorted().toList();
         }
         assertFalse(tutorials.isEmpty(), "no tutorials found in " + TUTORIALS.toAbsolutePath());
         return tutorials.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> run(file)));
