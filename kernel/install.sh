@@ -8,8 +8,8 @@
 #      PEFT4J_KERNEL_XMX  Java heap limit (default 4g)
 #      PEFT4J_SKIP_BUILD=1  reuse an earlier build (the jars must already be in the local Maven repo)
 # Prints the kernelspec folder on stdout (everything else goes to stderr).
-# The kernel's class path points at jars in the local Maven repository (~/.m2 or -Dmaven.repo.local
-# via MAVEN_OPTS); keep them there, or re-run this script after cleaning it.
+# peft4j's jars are copied into the kernelspec's lib/; the other jars of the class path stay in the
+# local Maven repository (~/.m2): keep them there, or re-run this script after cleaning it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,11 +60,26 @@ if [[ ! -f "$KERNEL_JAR" ]]; then
 fi
 
 THREADS="${PEFT4J_THREADS:-$(nproc 2>/dev/null || echo 2)}"
-mkdir -p "$SPEC"
+mkdir -p "$SPEC/lib"
+rm -f "$SPEC"/lib/*.jar
+# peft4j's own jars are SNAPSHOTs that a later build overwrites in the local repository: copy them
+# next to the kernelspec so the kernel keeps running the build it was installed from. Released
+# third-party jars stay in the local repository (never rewritten, and DJL's native jar is large).
+CLASS_PATH=""
+for jar in "$KERNEL_JAR" $(tr ':' ' ' < "$CP_FILE"); do
+  if [[ "$jar" == */io/github/peft4j/* || "$jar" == "$KERNEL_JAR" ]]; then
+    # Prefer this tree's own build output (module folder = artifactId without "peft4j-").
+    name="$(basename "$jar")"; module="${name#peft4j-}"; module="${module%-$VERSION.jar}"
+    [[ -f "$ROOT/$module/target/$name" ]] && jar="$ROOT/$module/target/$name"
+    cp "$jar" "$SPEC/lib/"
+    jar="$SPEC/lib/$(basename "$jar")"
+  fi
+  CLASS_PATH="${CLASS_PATH:+$CLASS_PATH:}$jar"
+done
 # A java @argfile keeps the long class path out of kernel.json.
 {
   echo "-cp"
-  echo "\"$KERNEL_JAR:$(cat "$CP_FILE")\""
+  echo "\"$CLASS_PATH\""
   echo "-Xmx${PEFT4J_KERNEL_XMX:-4g}"
   echo "-Djava.awt.headless=true"
   echo "-Dai.djl.pytorch.num_threads=$THREADS"
