@@ -99,6 +99,7 @@ public final class TextTokenizer implements AutoCloseable {
                     + " (convert a slow tokenizer with transformers' AutoTokenizer(...).save_pretrained)");
         }
         JsonNode root = Json.readTree(file);
+        TokenizerJsonChecks.check(root, file); // what the native library would only trip on later, aborting the JVM
         JsonNode model = root.get("model");
         if (model == null || !model.isObject() || !model.has("type") && !model.has("vocab")) {
             throw new FileFormatException(file, "not a Hugging Face tokenizer.json: field 'model' with a vocabulary is missing");
