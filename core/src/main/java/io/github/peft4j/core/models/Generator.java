@@ -69,6 +69,52 @@ public final class Generator {
         return Arrays.copyOf(ids, length);
     }
 
+    /**
+     * Greedy decoding of several prompts together: each step runs the left-padded batch (positions
+     * from the mask, as transformers does) and appends every unfinished row's arg-max; a row stops
+     * at eos. Returns, per prompt, the prompt followed by its new tokens.
+     */
+    public static long[][] greedy(Model model, WeightView weights, long[][] prompts, int maxNewTokens) {
+        if (prompts == null || prompts.length == 0) {
+            throw new InvalidArgumentException("give at least one prompt");
+        }
+        long[][] sequences = new long[prompts.length][];
+        for (int r = 0; r < prompts.length; r++) {
+            check(model, prompts[r], maxNewTokens);
+            sequences[r] = prompts[r].clone();
+        }
+        long eos = eos(model);
+        boolean[] done = new boolean[prompts.length];
+        for (int step = 0; step < maxNewTokens; step++) {
+            int[] rows = java.util.stream.IntStream.range(0, prompts.length).filter(r -> !done[r]).toArray();
+            if (rows.length == 0) {
+                break;
+            }
+            int width = Arrays.stream(rows).map(r -> sequences[r].length).max().getAsInt();
+            long[] ids = new long[rows.length * width];
+            long[] mask = new long[ids.length];
+            Arrays.fill(ids, model.padTokenId());
+            for (int i = 0; i < rows.length; i++) {
+                long[] seq = sequences[rows[i]];
+                int offset = i * width + width - seq.length; // left padding: every row ends at the last column
+                System.arraycopy(seq, 0, ids, offset, seq.length);
+                Arrays.fill(mask, offset, offset + seq.length, 1);
+            }
+            try (NDManager scope = NDManager.newBaseManager(model.parameters().manager().getDevice())) {
+                Shape shape = new Shape(rows.length, width);
+                ModelOutput out = model.forward(new Batch(scope.create(ids, shape), scope.create(mask, shape), null, null), weights, false, scope);
+                long[] next = out.logits().get(":, -1, :").argMax(-1).toLongArray();
+                for (int i = 0; i < rows.length; i++) {
+                    long[] seq = Arrays.copyOf(sequences[rows[i]], sequences[rows[i]].length + 1);
+                    seq[seq.length - 1] = next[i];
+                    sequences[rows[i]] = seq;
+                    done[rows[i]] = next[i] == eos;
+                }
+            }
+        }
+        return sequences;
+    }
+
     private static void check(Model model, long[] promptIds, int maxNewTokens) {
         if (model.task() != Task.CAUSAL_LM) {
             throw new InvalidArgumentException("greedy generation needs a causal LM, but " + model.modelId() + " is a " + model.task() + " model");

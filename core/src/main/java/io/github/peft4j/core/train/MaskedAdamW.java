@@ -7,7 +7,11 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.github.peft4j.core.InvalidArgumentException;
 import io.github.peft4j.core.methods.TrainableTensor;
 
+import io.github.peft4j.core.io.HostTensor;
+
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 
 /**
@@ -155,6 +159,36 @@ public final class MaskedAdamW implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The moments as host tensors ({@code m.<i>}, {@code v.<i>} in trainable order), for checkpoints. */
+    public Map<String, HostTensor> stateTensors() {
+        Map<String, HostTensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            out.put("m." + i, HostTensor.of(firstMoments.get(i)));
+            out.put("v." + i, HostTensor.of(secondMoments.get(i)));
+        }
+        return out;
+    }
+
+    /** Puts back moments written by {@link #stateTensors()} and the step count (bias correction). */
+    public void restoreState(Map<String, HostTensor> saved, long steps, java.nio.file.Path file) {
+        if (saved.size() != 2 * params.size()) {
+            throw new io.github.peft4j.core.FileFormatException(file, "holds " + saved.size() + " moment tensors; this"
+                    + " optimizer has " + 2 * params.size() + ". The checkpoint belongs to a different adapter.");
+        }
+        for (int i = 0; i < params.size(); i++) {
+            for (NDArray target : List.of(firstMoments.get(i), secondMoments.get(i))) {
+                String key = (target == firstMoments.get(i) ? "m." : "v.") + i;
+                HostTensor h = saved.get(key);
+                if (h == null || !"F32".equals(h.dtype()) || !java.util.Arrays.equals(h.shape(), target.getShape().getShape())) {
+                    throw new io.github.peft4j.core.FileFormatException(file, "moment '" + key + "' is missing or has the"
+                            + " wrong shape (expected " + target.getShape() + ", found " + h + ").");
+                }
+                target.set(h.floats());
+            }
+        }
+        stepCount = steps;
     }
 
     @Override

@@ -204,6 +204,12 @@ class ModelBehaviourTest {
             InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
                     () -> model.forward(new Batch(ids, m.ones(new Shape(1, 2), ai.djl.ndarray.types.DataType.INT64), null, null), m));
             assertTrue(e.getMessage().contains("500") && e.getMessage().contains("128"), e.getMessage());
+            NDArray tooLong = m.zeros(new Shape(1, 65), ai.djl.ndarray.types.DataType.INT64).add(5);
+            InvalidArgumentException positions = assertThrows(InvalidArgumentException.class, () -> model.forward(new Batch(tooLong, null, null, null), m));
+            assertTrue(positions.getMessage().contains("64"), positions.getMessage());
+            float[] asInt32 = model.forward(new Batch(m.create(new int[] {5, 6}, new Shape(1, 2)), null, null, null), m).logits().toFloatArray();
+            float[] asInt64 = model.forward(new Batch(m.create(new long[] {5, 6}, new Shape(1, 2)), null, null, null), m).logits().toFloatArray();
+            assertArrayEquals(asInt64, asInt32, 0f, "int32 ids are accepted");
             NDArray ok = m.create(new long[] {5, 6}, new Shape(1, 2));
             assertThrows(InvalidArgumentException.class,
                     () -> model.forward(new Batch(ok, m.zeros(new Shape(1, 2), ai.djl.ndarray.types.DataType.INT64), null, null), m));

@@ -108,6 +108,13 @@ public final class LoraFiles {
             throw new FileFormatException(configFile, "uses DoRA or rsLoRA, which peft4j does not implement yet;"
                     + " only plain LoRA adapters can be loaded.");
         }
+        for (String perModule : new String[] {"rank_pattern", "alpha_pattern"}) {
+            JsonNode pattern = config.get(perModule);
+            if (pattern != null && pattern.isObject() && pattern.size() > 0) {
+                throw new FileFormatException(configFile, "sets a per-module '" + perModule + "' " + pattern
+                        + "; peft4j loads LoRA adapters with one rank and alpha for all modules.");
+            }
+        }
         int rank = AdapterConfigs.require(config, dir, "r").asInt();
         float alpha = (float) config.path("lora_alpha").asDouble(rank);
         float dropout = (float) config.path("lora_dropout").asDouble(0);
