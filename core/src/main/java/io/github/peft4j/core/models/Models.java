@@ -58,6 +58,11 @@ public final class Models {
         return load(Hub.download(repoId, revision), repoId);
     }
 
+    /** A hub model through a configured {@link Hub} (own endpoint, cache folder, token or offline mode). */
+    public static TransformerModel fromHub(Hub hub, String repoId, String revision) {
+        return load(hub.snapshot(repoId, revision), repoId);
+    }
+
     /** Loads the model in {@code folder}; its id is the folder path. */
     public static TransformerModel load(Path folder) {
         return load(folder, folder.toString());
