@@ -51,6 +51,15 @@ class JavaEvaluatorTest {
     }
 
     @Test
+    void aTrailingSemicolonSuppressesTheValue() {
+        assertFalse(evaluator.eval("System.out.printf(\"%d%n\", 5);").hasValue());
+        assertFalse(evaluator.eval("int v = 2;\nv + 1; // no display").hasValue());
+        assertEquals(3, evaluator.eval("int w = 2;\nw + 1 // shown").value());
+        assertTrue(JavaEvaluator.endsWithSemicolon("x; /* c */"));
+        assertFalse(JavaEvaluator.endsWithSemicolon("s + \"// not a comment;\""));
+    }
+
+    @Test
     void aCellEndingInAStatementHasNoValue() {
         assertFalse(evaluator.eval("List<Integer> xs = new ArrayList<>(); xs.add(3);\nxs.clear();").hasValue());
         assertNull(kernel.eval("int unused = 5;"));
