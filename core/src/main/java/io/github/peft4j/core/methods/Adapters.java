@@ -49,6 +49,11 @@ public final class Adapters {
     }
 
     public static Adapter load(Path dir, Model model, boolean strict) {
+        if (!java.nio.file.Files.exists(dir.resolve(AdapterConfigs.CONFIG_FILE))
+                && java.nio.file.Files.isRegularFile(dir.resolve(SparseFiles.TENSORS_FILE))) {
+            // a folder written by the authors' peft-sparta package: tensors + config.json only
+            return SparseFiles.load(dir, AdapterConfigs.newConfig(), model, strict);
+        }
         ObjectNode config = AdapterConfigs.read(dir);
         String method;
         if (config.hasNonNull("peft_type")) {

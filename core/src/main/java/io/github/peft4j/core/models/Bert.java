@@ -155,12 +155,15 @@ public final class Bert extends TransformerModel {
     @Override
     public ModelOutput forward(Batch batch, WeightView w, boolean training, NDManager scope) {
         Inputs in = Inputs.read(batch, scope, vocab);
+        long[] positionIds = in.absolutePositions();
+        in.requirePositions(positionIds, store.shape(p + "embeddings.position_embeddings.weight").get(0));
+        in.requireTokenTypes(store.shape(p + "embeddings.token_type_embeddings.weight").get(0));
         float pDrop = training ? dropout() : 0f;
         int headDim = hidden / heads;
         float scale = (float) (1 / Math.sqrt(headDim));
 
         NDArray x = inLayer(scope, m -> {
-            NDArray positions = m.create(in.absolutePositions(), new Shape(in.batch, in.length));
+            NDArray positions = m.create(positionIds, new Shape(in.batch, in.length));
             NDArray types = in.tokenTypes != null ? in.tokenTypes : m.zeros(new Shape(in.batch, in.length), ai.djl.ndarray.types.DataType.INT64);
             NDArray e = embed(in.ids, w.get(p + "embeddings.word_embeddings.weight"), m)
                     .addi(embed(positions, w.get(p + "embeddings.position_embeddings.weight"), m))

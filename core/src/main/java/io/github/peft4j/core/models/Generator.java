@@ -23,7 +23,7 @@ public final class Generator {
         if (!(model instanceof CausalLm lm)) {
             return greedyRecomputing(model, weights, promptIds, maxNewTokens);
         }
-        long eos = eos(model);
+        java.util.Set<Long> eos = eos(model);
         long[] ids = Arrays.copyOf(promptIds, promptIds.length + maxNewTokens);
         int length = promptIds.length;
         try (KvCache cache = new KvCache(lm.numLayers(), model.parameters().manager().getDevice())) {
@@ -33,7 +33,7 @@ public final class Generator {
                     NDArray logits = lm.extend(feed, cache, weights, scope);
                     long next = logits.get(0, feed.length - 1).argMax().getLong();
                     ids[length++] = next;
-                    if (next == eos) {
+                    if (eos.contains(next)) {
                         break;
                     }
                     feed = new long[] {next};
@@ -51,7 +51,7 @@ public final class Generator {
     /** The same decoding without a cache: the whole sequence is run again for every token (reference and fallback). */
     public static long[] greedyRecomputing(Model model, WeightView weights, long[] promptIds, int maxNewTokens) {
         check(model, promptIds, maxNewTokens);
-        long eos = eos(model);
+        java.util.Set<Long> eos = eos(model);
         long[] ids = Arrays.copyOf(promptIds, promptIds.length + maxNewTokens);
         int length = promptIds.length;
         for (int step = 0; step < maxNewTokens; step++) {
@@ -61,12 +61,58 @@ public final class Generator {
                 ModelOutput out = model.forward(new Batch(input, mask, null, null), weights, false, scope);
                 long next = out.logits().get(0, length - 1).argMax().getLong();
                 ids[length++] = next;
-                if (next == eos) {
+                if (eos.contains(next)) {
                     break;
                 }
             }
         }
         return Arrays.copyOf(ids, length);
+    }
+
+    /**
+     * Greedy decoding of several prompts together: each step runs the left-padded batch (positions
+     * from the mask, as transformers does) and appends every unfinished row's arg-max; a row stops
+     * at eos. Returns, per prompt, the prompt followed by its new tokens.
+     */
+    public static long[][] greedy(Model model, WeightView weights, long[][] prompts, int maxNewTokens) {
+        if (prompts == null || prompts.length == 0) {
+            throw new InvalidArgumentException("give at least one prompt");
+        }
+        long[][] sequences = new long[prompts.length][];
+        for (int r = 0; r < prompts.length; r++) {
+            check(model, prompts[r], maxNewTokens);
+            sequences[r] = prompts[r].clone();
+        }
+        java.util.Set<Long> eos = eos(model);
+        boolean[] done = new boolean[prompts.length];
+        for (int step = 0; step < maxNewTokens; step++) {
+            int[] rows = java.util.stream.IntStream.range(0, prompts.length).filter(r -> !done[r]).toArray();
+            if (rows.length == 0) {
+                break;
+            }
+            int width = Arrays.stream(rows).map(r -> sequences[r].length).max().getAsInt();
+            long[] ids = new long[rows.length * width];
+            long[] mask = new long[ids.length];
+            Arrays.fill(ids, model.padTokenId());
+            for (int i = 0; i < rows.length; i++) {
+                long[] seq = sequences[rows[i]];
+                int offset = i * width + width - seq.length; // left padding: every row ends at the last column
+                System.arraycopy(seq, 0, ids, offset, seq.length);
+                Arrays.fill(mask, offset, offset + seq.length, 1);
+            }
+            try (NDManager scope = NDManager.newBaseManager(model.parameters().manager().getDevice())) {
+                Shape shape = new Shape(rows.length, width);
+                ModelOutput out = model.forward(new Batch(scope.create(ids, shape), scope.create(mask, shape), null, null), weights, false, scope);
+                long[] next = out.logits().get(":, -1, :").argMax(-1).toLongArray();
+                for (int i = 0; i < rows.length; i++) {
+                    long[] seq = Arrays.copyOf(sequences[rows[i]], sequences[rows[i]].length + 1);
+                    seq[seq.length - 1] = next[i];
+                    sequences[rows[i]] = seq;
+                    done[rows[i]] = eos.contains(next[i]);
+                }
+            }
+        }
+        return sequences;
     }
 
     private static void check(Model model, long[] promptIds, int maxNewTokens) {
@@ -81,7 +127,7 @@ public final class Generator {
         }
     }
 
-    private static long eos(Model model) {
-        return model instanceof TransformerModel t ? t.eosTokenId().orElse(-1L) : -1L;
+    private static java.util.Set<Long> eos(Model model) {
+        return model instanceof TransformerModel t ? t.eosTokenIds() : java.util.Set.of();
     }
 }

@@ -139,6 +139,7 @@ public final class Gpt2 extends TransformerModel implements CausalLm {
 
     /** The forward pass over {@code in}; with a cache, earlier tokens' keys/values come from it and this step's are added. */
     private ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
+        in.requirePositions(positions, store.shape(p + "wpe.weight").get(0));
         float pDrop = training ? dropout() : 0f;
         int headDim = hidden / heads;
 

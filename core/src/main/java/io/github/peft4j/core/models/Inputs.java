@@ -31,7 +31,7 @@ final class Inputs {
         }
         int batch = (int) shape.get(0);
         int length = (int) shape.get(1);
-        long[] ids = b.inputIds().toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+        long[] ids = longs(b.inputIds(), "inputIds");
         for (long id : ids) {
             if (id < 0 || id >= vocabSize) {
                 throw new InvalidArgumentException("token id " + id + " is outside the model's vocabulary [0, " + vocabSize
@@ -46,7 +46,7 @@ final class Inputs {
             if (!b.attentionMask().getShape().equals(shape)) {
                 throw new InvalidArgumentException("attentionMask shape " + b.attentionMask().getShape() + " differs from inputIds " + shape);
             }
-            mask = b.attentionMask().toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+            mask = longs(b.attentionMask(), "attentionMask");
         }
         for (int r = 0; r < batch; r++) {
             long tokens = 0;
@@ -63,9 +63,30 @@ final class Inputs {
         }
         NDArray types = null;
         if (b.tokenTypeIds() != null) {
-            types = scope.create(b.tokenTypeIds().toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray(), shape);
+            if (!b.tokenTypeIds().getShape().equals(shape)) {
+                throw new InvalidArgumentException("tokenTypeIds shape " + b.tokenTypeIds().getShape() + " differs from inputIds " + shape);
+            }
+            types = scope.create(longs(b.tokenTypeIds(), "tokenTypeIds"), shape);
         }
         return new Inputs(batch, length, mask, scope.create(ids, shape), types);
+    }
+
+    /** Host copy of an integer array (int64 or int32) without allocating in the caller's manager. */
+    private static long[] longs(NDArray a, String what) {
+        switch (a.getDataType()) {
+            case INT64:
+                return a.toLongArray();
+            case INT32: {
+                int[] ints = a.toIntArray();
+                long[] out = new long[ints.length];
+                for (int i = 0; i < ints.length; i++) {
+                    out[i] = ints[i];
+                }
+                return out;
+            }
+            default:
+                throw new InvalidArgumentException(what + " must be int64 or int32, got " + a.getDataType());
+        }
     }
 
     /** One unpadded sequence continuing after {@code past} cached tokens (generation with a KV cache). */
@@ -95,6 +116,28 @@ final class Inputs {
             }
         }
         return m.create(bias, new Shape(1, 1, length, keys));
+    }
+
+    /** Embedding tables index by position: a longer batch must be truncated, not crash in native code. */
+    void requirePositions(long[] positions, long maxPositions) {
+        for (long p : positions) {
+            if (p >= maxPositions) {
+                throw new InvalidArgumentException("position " + p + " is beyond the model's " + maxPositions
+                        + " learned positions: truncate inputs to at most " + maxPositions + " tokens (maxLength)");
+            }
+        }
+    }
+
+    /** Token-type (segment) ids must index the model's type table. */
+    void requireTokenTypes(long typeVocab) {
+        if (tokenTypes == null) {
+            return;
+        }
+        for (long t : tokenTypes.toLongArray()) {
+            if (t < 0 || t >= typeVocab) {
+                throw new InvalidArgumentException("token type id " + t + " is outside [0, " + typeVocab + ") of this model");
+            }
+        }
     }
 
     /** 0,1,2,... per row, what encoders (BERT) and HF decoders without a mask use. */

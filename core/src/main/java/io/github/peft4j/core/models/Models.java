@@ -36,7 +36,7 @@ public final class Models {
     private Models() {}
 
     /** model_type values this library runs, and the class that runs them. */
-    public static final List<String> SUPPORTED = List.of("bert", "llama", "qwen2", "gpt2", "gpt_neox");
+    public static final List<String> SUPPORTED = List.of("bert", "llama", "qwen2", "mistral", "gemma", "granite", "gpt2", "gpt_neox");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -88,11 +88,10 @@ public final class Models {
         try {
             Map<String, NDArray> loaded = new LinkedHashMap<>();
             for (Path shard : new LinkedHashSet<>(shardOf.values())) {
-                Map<String, NDArray> tensors = SafeTensors.load(shard, store.manager());
+                // buffers and heads this architecture does not use (causal-mask buffers, MLM heads) are never read
+                Map<String, NDArray> tensors = SafeTensors.load(shard, store.manager(), expected::containsKey);
                 for (Map.Entry<String, NDArray> t : tensors.entrySet()) {
-                    if (!expected.containsKey(t.getKey())) {
-                        t.getValue().close(); // a buffer or head this architecture does not use
-                    } else if (t.getValue().getDataType() != DataType.FLOAT32) {
+                    if (t.getValue().getDataType() != DataType.FLOAT32) {
                         throw new FileFormatException(shard, "tensor '" + t.getKey() + "' has dtype " + t.getValue().getDataType()
                                 + "; weights must be floating point (F32, F16 or BF16)");
                     } else {

@@ -11,7 +11,11 @@ import io.github.peft4j.core.models.ModelOutput;
 import io.github.peft4j.core.models.Task;
 import io.github.peft4j.core.models.WeightView;
 
-/** Inference over a whole {@link BatchSource} (epoch 0) with an adapter's view, dropout off. */
+/**
+ * Inference over a whole {@link BatchSource} (epoch 0) with an adapter's view, dropout off.
+ * Classification: predictions, labels, accuracy and mean loss. Causal LM: mean next-token loss
+ * (predictions empty; perplexity = exp(meanLoss)).
+ */
 public final class Evaluator {
     private Evaluator() {}
 
@@ -21,6 +25,11 @@ public final class Evaluator {
      * @param meanLoss    mean of the per-batch losses
      */
     public record Evaluation(long[] predictions, long[] labels, double meanLoss) {
+        /** exp(meanLoss): the perplexity of a causal LM. */
+        public double perplexity() {
+            return Math.exp(meanLoss);
+        }
+
         public double accuracy() {
             if (labels.length == 0) {
                 return Double.NaN;
@@ -46,10 +55,11 @@ public final class Evaluator {
     }
 
     private static Evaluation evaluate(Model model, java.util.function.Function<NDManager, WeightView> views, BatchSource data) {
-        if (model.task() != Task.CLASSIFICATION) {
-            throw new InvalidArgumentException("Accuracy evaluation needs a classification model; " + model.modelId()
-                    + " has task " + model.task() + ".");
+        if (model.task() == Task.ENCODER) {
+            throw new InvalidArgumentException(model.modelId() + " is a bare encoder (no head), so there is nothing to"
+                    + " evaluate: load it with a classification head or as a causal LM.");
         }
+        boolean classification = model.task() == Task.CLASSIFICATION;
         java.util.List<long[]> preds = new java.util.ArrayList<>();
         java.util.List<long[]> labels = new java.util.ArrayList<>();
         double lossSum = 0;
@@ -59,11 +69,15 @@ public final class Evaluator {
                 try (NDManager scope = run.newSubManager()) {
                     Batch batch = data.batch(0, i, scope);
                     ModelOutput out = model.forward(batch, views.apply(scope), false, scope);
-                    NDArray argmax = out.logits().argMax(-1);
-                    preds.add(argmax.toType(DataType.INT64, false).toLongArray());
+                    if (classification) {
+                        NDArray argmax = out.logits().argMax(-1);
+                        preds.add(argmax.toType(DataType.INT64, false).toLongArray());
+                        if (batch.labels() != null) {
+                            labels.add(batch.labels().toType(DataType.INT64, false).toLongArray());
+                        }
+                    }
                     if (batch.labels() != null) {
-                        labels.add(batch.labels().toType(DataType.INT64, false).toLongArray());
-                        lossSum += Losses.classification(out.logits(), batch.labels()).getFloat();
+                        lossSum += Losses.forTask(model.task(), out.logits(), batch.labels()).getFloat();
                     }
                 }
             }

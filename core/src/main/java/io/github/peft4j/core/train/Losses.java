@@ -22,8 +22,10 @@ public final class Losses {
             throw new InvalidArgumentException("Classification loss needs logits [B, C] and labels [B]; got logits "
                     + logits.getShape() + " and labels " + labels.getShape() + ".");
         }
+        NDArray ids = labels.toType(DataType.INT64, false);
+        checkRange(ids, logits.getShape().get(1), "class", "the number of labels the model was created with");
         NDArray logProbs = logits.logSoftmax(-1);
-        NDArray picked = logProbs.gather(labels.toType(DataType.INT64, false).expandDims(1), 1);
+        NDArray picked = logProbs.gather(ids.expandDims(1), 1);
         return picked.mean().neg();
     }
 
@@ -42,10 +44,21 @@ public final class Losses {
         NDArray targets = labels.get(":, 1:").toType(DataType.INT64, false);
         NDArray valid = targets.neq(IGNORE_INDEX);
         NDArray safeTargets = targets.mul(valid.toType(DataType.INT64, false));   // -100 -> 0, masked out below
+        checkRange(safeTargets, logits.getShape().get(2), "token", "the tokenizer of this model (or -100 to ignore a position)");
         NDArray nll = predicting.logSoftmax(-1).gather(safeTargets.expandDims(-1), -1).squeeze(-1).neg();
         NDArray weights = valid.toType(DataType.FLOAT32, false);
         NDArray count = weights.sum().maximum(1f);
         return nll.mul(weights).sum().div(count);
+    }
+
+    /** Out-of-range targets would make the engine fail with an index error; say what is wrong instead. */
+    private static void checkRange(NDArray ids, long size, String what, String fix) {
+        long min = ids.min().getLong();
+        long max = ids.max().getLong();
+        if (min < 0 || max >= size) {
+            throw new InvalidArgumentException("A " + what + " label is outside [0, " + size + "): found "
+                    + (min < 0 ? min : max) + ". Labels must match " + fix + ".");
+        }
     }
 
     /** The loss for a model's task. */

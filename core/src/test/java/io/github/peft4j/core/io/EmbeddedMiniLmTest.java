@@ -50,6 +50,11 @@ class EmbeddedMiniLmTest {
         assertEquals(22_565_376L, params); // all-MiniLM-L6-v2 without its unused pooler
         assertTrue(header.entries().values().stream().allMatch(e -> e.dtype().equals("F32")));
 
+        assertEquals(384, Json.readTree(folder.resolve("1_Pooling/config.json")).get("word_embedding_dimension").asInt());
+        assertTrue(Json.readTree(folder.resolve("1_Pooling/config.json")).get("pooling_mode_mean_tokens").asBoolean());
+        assertEquals("BertTokenizer", Json.readTree(folder.resolve("tokenizer_config.json")).get("tokenizer_class").asText());
+        assertEquals(3, Json.mapper().readTree(folder.resolve("modules.json").toFile()).size());
+
         JsonNode marker = Json.readTree(folder.resolve(EmbeddedMiniLm.MARKER_FILE));
         assertEquals("1.19.0-beta29", marker.get("version").asText());
         assertEquals(64, marker.get("onnx_sha256").asText().length());
@@ -78,6 +83,7 @@ class EmbeddedMiniLmTest {
         Files.writeString(folder.resolve("leftover.txt"), "x");
 
         Path rebuilt = EmbeddedMiniLm.folder(home);
+        assertTrue(Files.isRegularFile(rebuilt.resolve("1_Pooling/config.json")));
         assertEquals(101, SafeTensors.header(rebuilt.resolve("model.safetensors")).entries().size());
         assertFalse(Files.exists(rebuilt.resolve("leftover.txt")));
         assertTrue(EmbeddedMiniLm.isComplete(rebuilt, EmbeddedMiniLm.artifactVersion()));

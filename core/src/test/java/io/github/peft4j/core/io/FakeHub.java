@@ -53,6 +53,8 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Integer> dropOnce = new ConcurrentHashMap<>();
     /** Hub paths answered with this status instead, once each (then served normally). */
     final Map<String, Integer> failOnce = new ConcurrentHashMap<>();
+    /** Renamed repositories: old id -> new id, answered with a relative 307 like the hub does. */
+    final Map<String, String> renamed = new ConcurrentHashMap<>();
     /** Hub paths always answered with 503. */
     final Set<String> failAlways = ConcurrentHashMap.newKeySet();
     private final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
@@ -109,6 +111,11 @@ final class FakeHub implements AutoCloseable {
             String[] p = ex.getRequestURI().getPath().split("/", 6); // "", org, name, "resolve", rev, file
             if (p.length < 6 || !p[3].equals("resolve")) {
                 send(ex, 404, Map.of(), null);
+                return;
+            }
+            String movedTo = renamed.get(p[1] + "/" + p[2]);
+            if (movedTo != null) {
+                send(ex, 307, Map.of("Location", "/" + movedTo + "/resolve/" + p[4] + "/" + p[5]), null);
                 return;
             }
             Repo repo = repos.get(p[1] + "/" + p[2]);

@@ -132,6 +132,29 @@ class HubTest {
     }
 
     @Test
+    void partialBlobLeftByAKilledProcessIsResumed() throws IOException {
+        String sha = FakeHub.sha256(weights);
+        Path blobs = Files.createDirectories(cache.resolve("models--org--tiny/blobs"));
+        Files.write(blobs.resolve(sha + ".incomplete"), java.util.Arrays.copyOf(weights, 12_345));
+        Path snap = hub().build().snapshot("org/tiny", "main");
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+        List<FakeHub.Request> cdn = server.log.stream().filter(r -> r.server().equals("cdn")).toList();
+        assertEquals(1, cdn.size());
+        assertEquals("bytes=12345-", cdn.get(0).range());
+        assertFalse(Files.exists(blobs.resolve(sha + ".incomplete")));
+    }
+
+    @Test
+    void renamedRepositoryRedirectIsFollowed() throws IOException {
+        server.renamed.put("old-org/tiny", "org/tiny");
+        Path snap = hub().build().snapshot("old-org/tiny", "main");
+        // Cached under the name the user asked for, as huggingface_hub does.
+        assertEquals(cache.resolve("models--old-org--tiny/snapshots").resolve(COMMIT), snap);
+        assertArrayEquals(weights, Files.readAllBytes(snap.resolve("model.safetensors")));
+        assertEquals(CONFIG, Files.readString(snap.resolve("config.json")));
+    }
+
+    @Test
     void tokenGoesToTheHubButNotToTheCdn() {
         hub().token("hf_test").build().snapshot("org/tiny", "main");
         List<FakeHub.Request> hubRequests = server.log.stream().filter(r -> r.server().equals("hub")).toList();
@@ -213,10 +236,19 @@ class HubTest {
             Files.writeString(repo.resolve("blobs").resolve(blob), f.getValue());
             Files.createSymbolicLink(snap.resolve(f.getKey()), Path.of("../../blobs").resolve(blob));
         }
+        Files.createDirectories(repo.resolve(".no_exist").resolve(commit));
+        Files.createFile(repo.resolve(".no_exist").resolve(commit).resolve("generation_config.json"));
         assertEquals(snap, hub().offline(true).build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
         // Online too, no request is needed.
         assertEquals(snap, hub().build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
         assertEquals(List.of(), server.log);
+
+        // Without the .no_exist marker the hub is asked once; when it cannot answer the cache still serves.
+        Files.delete(repo.resolve(".no_exist").resolve(commit).resolve("generation_config.json"));
+        assertEquals(snap, hub().build().snapshot("sentence-transformers/all-MiniLM-L6-v2", "main"));
+        assertEquals(1, server.log.size());
+        assertTrue(server.log.get(0).path().contains("/resolve/" + commit + "/"), server.log.get(0).path());
+        assertTrue(progress.toString(StandardCharsets.UTF_8).contains("Using the cached snapshot"), progress.toString());
 
         // A snapshot without tokenizer files (Python's from_pretrained fetches only what it needs)
         // is usable offline; without weights it is not.

@@ -85,6 +85,12 @@ class TextTokenizerTest {
         assertArrayEquals(new long[] {101, 2460, 102, 0, 0, 0, 0, 0, 0, 0, 0, 0}, b.ids()[1]);
         assertArrayEquals(new long[] {1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, b.attentionMask()[1]);
 
+        TextTokenizer.EncodedBatch left = tok.encodeBatch(List.of("The quick brown fox jumps over the lazy dog.", "short"),
+                TextTokenizer.Padding.LEFT);
+        assertArrayEquals(FOX, left.ids()[0]);
+        assertArrayEquals(new long[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 101, 2460, 102}, left.ids()[1]);
+        assertArrayEquals(new long[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1}, left.attentionMask()[1]);
+
         TextTokenizer.EncodedBatch pairs = tok.encodeBatch(List.of("a", "Is it raining?"), List.of("b", "No, it is sunny."));
         assertEquals(13, pairs.length());
         assertEquals(1, pairs.typeIds()[0][3]); // "b" is the second segment

@@ -136,6 +136,20 @@ class SparseRandomTest {
     }
 
     @Test
+    void gpt2DefaultsTargetFusedAttentionAndProjectionAndMergeMatches() {
+        try (TinyModel gpt2 = TinyModel.transformer(TinyModel.Kind.GPT2, 50, 16, 32, 3, 7);
+             SparseAdapter a = SparseRandom.of(0.25).attach(gpt2)) {
+            assertEquals(List.of("h.0.attn.c_attn.weight", "h.0.attn.c_proj.weight"), a.adaptedNames());
+            new Trainer(TrainingOptions.defaults().withSteps(3).withWarmup(0).withLearningRate(1e-2)).train(a, data);
+            float[] unmerged = Fixtures.logits(gpt2, data, s -> a.view(s, false));
+            a.merge();
+            assertTrue(a.merged());
+            assertTrue(Fixtures.maxAbsDiff(unmerged, Fixtures.logits(gpt2, data, s -> WeightView.of(gpt2.parameters()))) < 1e-6);
+            assertThrows(InvalidArgumentException.class, () -> a.view(null, true), "merged adapters cannot train");
+        }
+    }
+
+    @Test
     void seedsDetermineSupport() {
         try (SparseAdapter a = SparseRandom.of(0.1).withSeed(1).attach(bert);
              SparseAdapter b = SparseRandom.of(0.1).withSeed(1).attach(bert);
@@ -188,11 +202,28 @@ class SparseRandomTest {
         Map<String, io.github.peft4j.core.io.HostTensor> file = io.github.peft4j.core.io.SafeTensors.read(dir.resolve("sparse_deltas.safetensors"));
         assertArrayEquals(new long[] {51, 2}, file.get("indices." + VALUE).shape());
         assertArrayEquals(new long[] {51}, file.get("deltas." + VALUE).shape());
-        assertTrue(file.containsKey("head.classifier.weight"));
+        // peft-sparta layout: every parameter present, untouched ones empty, the head a full-support delta
+        assertEquals(2 * bert.parameters().names().size(), file.size());
+        assertArrayEquals(new long[] {0, 2}, file.get("indices.encoder.layer.0.attention.self.query.weight").shape());
+        assertArrayEquals(new long[] {48, 2}, file.get("indices.classifier.weight").shape());
+        assertArrayEquals(new long[] {3, 1}, file.get("indices.classifier.bias").shape());
         try (Adapter loaded = Adapters.load(dir, bert, true)) {
             assertEquals("sparse-random", loaded.method());
             float[] again = Fixtures.logits(bert, data, s -> loaded.view(s, false));
-            assertEquals(0f, Fixtures.maxAbsDiff(trained, again));
+            assertTrue(Fixtures.maxAbsDiff(trained, again) < 1e-6, "reloaded logits differ by " + Fixtures.maxAbsDiff(trained, again));
+        }
+        // a folder as peft-sparta writes it (no adapter_config.json) loads to the same function
+        Path bare = tmp.resolve("peft-sparta");
+        try {
+            java.nio.file.Files.createDirectories(bare);
+            java.nio.file.Files.copy(dir.resolve("sparse_deltas.safetensors"), bare.resolve("sparse_deltas.safetensors"));
+            java.nio.file.Files.copy(dir.resolve("config.json"), bare.resolve("config.json"));
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        try (SparseAdapter loaded = (SparseAdapter) Adapters.load(bare, bert)) {
+            assertEquals(0.2, loaded.config().density(), 0.01);
+            assertTrue(Fixtures.maxAbsDiff(trained, Fixtures.logits(bert, data, s -> loaded.view(s, false))) < 1e-6);
         }
         try (TinyModel wider = TinyModel.transformer(TinyModel.Kind.BERT, 50, 24, 32, 3, 7)) {
             AdapterMismatchException e = assertThrows(AdapterMismatchException.class, () -> Adapters.load(dir, wider));

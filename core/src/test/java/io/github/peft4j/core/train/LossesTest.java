@@ -31,4 +31,16 @@ class LossesTest {
             assertEquals(0f, Losses.causalLm(logits, allIgnored).getFloat());
         }
     }
+
+    @Test
+    void outOfRangeLabelsAreClearErrors() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray logits = m.zeros(new Shape(2, 3));
+            io.github.peft4j.core.InvalidArgumentException e = assertThrows(io.github.peft4j.core.InvalidArgumentException.class,
+                    () -> Losses.classification(logits, m.create(new long[] {0, 3})));
+            assertTrue(e.getMessage().contains("outside [0, 3): found 3"), e.getMessage());
+            assertThrows(io.github.peft4j.core.InvalidArgumentException.class,
+                    () -> Losses.causalLm(m.zeros(new Shape(1, 2, 4)), m.create(new long[] {0, 9}, new Shape(1, 2))));
+        }
+    }
 }

@@ -124,4 +124,21 @@ class MaskedAdamWTest {
             }
         }
     }
+
+    @Test
+    void weightDecayOnlyTouchesDecayingTensors() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray decayed = m.create(new float[] {1, -2});
+            NDArray exempt = m.create(new float[] {1, -2});
+            decayed.setRequiresGradient(true);
+            exempt.setRequiresGradient(true);
+            try (MaskedAdamW opt = new MaskedAdamW(List.of(new TrainableTensor("w", decayed, true, false),
+                    new TrainableTensor("head.w", exempt, false, true)), 0.9, 0.99, 1e-8, 0.5)) {
+                opt.zeroGrad();   // zero gradients: only decoupled decay can move a parameter
+                opt.step(0.1);
+                assertArrayEquals(new float[] {0.95f, -1.9f}, decayed.toFloatArray(), 1e-7f);
+                assertArrayEquals(new float[] {1, -2}, exempt.toFloatArray(), 0f);
+            }
+        }
+    }
 }

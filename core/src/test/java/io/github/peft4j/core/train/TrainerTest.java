@@ -1,10 +1,7 @@
 package io.github.peft4j.core.train;
 
-import ai.djl.ndarray.NDManager;
-import io.github.peft4j.core.TrainingDivergedException;
 import io.github.peft4j.core.methods.Adapter;
 import io.github.peft4j.core.methods.AdaptationMethod;
-import io.github.peft4j.core.methods.BaseAdapter;
 import io.github.peft4j.core.methods.full.FullFineTuning;
 import io.github.peft4j.core.methods.head.HeadOnly;
 import io.github.peft4j.core.methods.lora.Lora;

@@ -15,6 +15,7 @@ import io.github.peft4j.core.methods.head.HeadOnly;
 import io.github.peft4j.core.methods.lora.Lora;
 import io.github.peft4j.core.methods.sparse.SparseRandom;
 import io.github.peft4j.core.models.Batch;
+import io.github.peft4j.core.models.Bert;
 import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.Models;
 import io.github.peft4j.core.models.Task;
@@ -70,7 +71,11 @@ public final class BenchMain {
                     String label, Path out) throws IOException {
         Map<String, HostTensor> batch = SafeTensors.read(batchFile);
         try (Model loaded = Models.load(modelDir)) {
-            Model model = loaded.task() == Task.CLASSIFICATION ? loaded : Models.forClassification(loaded, 2, 42);
+            // transformers' BertForSequenceClassification reads [CLS] through the pooler (drawn fresh when the
+            // checkpoint has none, as MiniLM's): the same head here, so both sides train the same modules
+            Model model = loaded.task() == Task.CLASSIFICATION ? loaded
+                    : loaded instanceof Bert bert ? bert.forClassification(2, 42, Bert.Pooling.POOLER)
+                    : Models.forClassification(loaded, 2, 42);
             model.setDropout(dropout);
             try (Adapter adapter = method(method, model).attach(model)) {
                 List<Double> stepMs = new ArrayList<>();

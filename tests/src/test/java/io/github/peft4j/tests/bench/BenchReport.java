@@ -260,18 +260,26 @@ public final class BenchReport {
     private static void stepChart(List<Run> runs, Path png) throws IOException {
         CategoryChart chart = new CategoryChartBuilder().width(900).height(500)
                 .title("Training step, MiniLM-L6, batch 16 x 128, 2 threads").xAxisTitle("method").yAxisTitle("median ms").build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setLabelsVisible(true);
-        List<String> methods = List.of("sparse-random / shira", "lora", "full", "head-only");
-        for (String impl : List.of("peft4j", "peft")) {
-            List<Double> ys = new ArrayList<>();
-            for (String m : methods) {
-                String method = impl.equals("peft4j") ? m.split(" / ")[0] : (m.contains("/") ? m.split(" / ")[1] : m);
-                Run r = find(runs, impl, method, 0);
-                ys.add(r == null ? 0.0 : r.median());
+        chart.getStyler().setDecimalPattern("#,##0");
+        // one group per measured pair (dropout rows included), bars: peft4j and the peer
+        List<String> groups = new ArrayList<>();
+        List<Double> mine = new ArrayList<>();
+        List<Double> theirs = new ArrayList<>();
+        for (Run r : runs) {
+            if (!r.impl().equals("peft4j")) {
+                continue;
             }
-            chart.addSeries(impl.equals("peft") ? "HF PEFT / torch" : "peft4j", methods, ys);
+            Run peer = find(runs, "peft", PAIRS.get(r.method()), r.dropout());
+            String peerName = PAIRS.get(r.method());
+            groups.add((peerName.equals(r.method()) ? r.method() : r.method() + " / " + peerName)
+                    + (r.dropout() > 0 ? " +dropout" : ""));
+            mine.add((double) Math.round(r.median()));
+            theirs.add(peer == null ? 0.0 : (double) Math.round(peer.median()));
         }
+        chart.addSeries("peft4j (DJL)", groups, mine);
+        chart.addSeries("HF PEFT / torch", groups, theirs);
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.peft4j.core.FileFormatException;
 import io.github.peft4j.core.Peft4jException;
+import io.github.peft4j.core.io.HostTensor;
+import io.github.peft4j.core.io.SafeTensors;
 import io.github.peft4j.core.models.Models;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,19 +24,7 @@ class ModelLoadingErrorsTest {
     Path tmp;
 
     private Path copyWithConfig(String fixture, Consumer<ObjectNode> edit) throws IOException {
-        Path src = Fixtures.folder(fixture);
-        Path dst = tmp.resolve(fixture);
-        Files.createDirectories(dst);
-        try (Stream<Path> files = Files.list(src)) {
-            for (Path f : files.toList()) {
-                Files.copy(f, dst.resolve(f.getFileName()));
-            }
-        }
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode config = (ObjectNode) json.readTree(dst.resolve("config.json").toFile());
-        edit.accept(config);
-        json.writeValue(dst.resolve("config.json").toFile(), config);
-        return dst;
+        return Fixtures.copyWithConfig(fixture, tmp.resolve(fixture), edit);
     }
 
     @Test
@@ -99,6 +89,27 @@ class ModelLoadingErrorsTest {
         Peft4jException e = assertThrows(FileFormatException.class, () -> Models.load(folder));
         assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
         assertThrows(FileFormatException.class, () -> Models.load(tmp.resolve("nope")));
+    }
+
+    @Test
+    void unusedBuffersAreSkippedAndIntegerWeightsRefused() throws IOException {
+        Path folder = copyWithConfig("gpt_neox", c -> {});
+        Path weights = folder.resolve("model.safetensors");
+        java.util.Map<String, HostTensor> tensors = new java.util.LinkedHashMap<>(SafeTensors.read(weights));
+        // what old Pythia checkpoints carry besides weights: causal-mask buffers and rotary caches
+        tensors.put("gpt_neox.layers.0.attention.bias", HostTensor.i64(new long[] {1, 1, 4, 4}, new long[16]));
+        tensors.put("gpt_neox.layers.0.attention.rotary_emb.inv_freq", HostTensor.f32(new long[] {2}, new float[] {1, 0.01f}));
+        SafeTensors.write(weights, tensors, java.util.Map.of("format", "pt"));
+        try (var model = Models.load(folder); var m = ai.djl.ndarray.NDManager.newBaseManager()) {
+            assertFalse(model.parameters().contains("gpt_neox.layers.0.attention.bias"));
+            var ref = Fixtures.reference("gpt_neox", m);
+            var out = model.forward(Fixtures.batch(ref, "left"), m);
+            assertTrue(Fixtures.maxDiff(out.logits(), ref.get("left.logits"), ref.get("left.attention_mask")) <= 1e-4);
+        }
+        tensors.put("embed_out.weight", HostTensor.i64(new long[] {128, 32}, new long[128 * 32]));
+        SafeTensors.write(weights, tensors, java.util.Map.of("format", "pt"));
+        FileFormatException e = assertThrows(FileFormatException.class, () -> Models.load(folder));
+        assertTrue(e.getMessage().contains("embed_out.weight") && e.getMessage().contains("floating point"), e.getMessage());
     }
 
     @Test

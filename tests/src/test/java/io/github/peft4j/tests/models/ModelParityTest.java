@@ -26,7 +26,7 @@ class ModelParityTest {
     static final double TOLERANCE = 1e-4;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "gpt2", "gpt_neox", "llama_bf16", "gpt2_f16"})
+    @ValueSource(strings = {"llama", "qwen2", "gemma", "mistral", "granite", "gpt2", "gpt_neox", "llama_bf16", "gpt2_f16"})
     void causalLmLogitsAndHiddenStatesMatchTransformers(String name) {
         try (TransformerModel model = Models.load(Fixtures.folder(name)); NDManager m = NDManager.newBaseManager()) {
             assertEquals(Task.CAUSAL_LM, model.task());
@@ -92,7 +92,7 @@ class ModelParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "gpt2", "gpt_neox"})
+    @ValueSource(strings = {"llama", "qwen2", "gemma", "mistral", "granite", "gpt2", "gpt_neox"})
     void greedyGenerationEqualsTransformersTokenForToken(String name) {
         try (TransformerModel model = Models.load(Fixtures.folder(name)); NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> ref = Fixtures.reference(name, m);
@@ -104,6 +104,33 @@ class ModelParityTest {
             assertArrayEquals(expected, generated);
             assertArrayEquals(expected, Generator.greedyRecomputing(model, io.github.peft4j.core.models.WeightView.of(model.parameters()), prompt, 20),
                     "without the KV cache");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama", "qwen2", "gemma", "mistral", "granite", "gpt2", "gpt_neox"})
+    void batchedLeftPaddedGreedyGenerationEqualsTransformers(String name) {
+        try (TransformerModel model = Models.load(Fixtures.folder(name)); NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> ref = Fixtures.reference(name, m);
+            long[] ids = ref.get("genbatch.input_ids").toLongArray();
+            long[] mask = ref.get("genbatch.attention_mask").toLongArray();
+            long[] expected = ref.get("genbatch.output").toLongArray();
+            int promptWidth = 6;
+            int outWidth = expected.length / 2;
+            long[][] prompts = new long[2][];
+            for (int r = 0; r < 2; r++) {
+                int start = r * promptWidth;
+                while (mask[start] == 0) {
+                    start++;
+                }
+                prompts[r] = Arrays.copyOfRange(ids, start, (r + 1) * promptWidth);
+            }
+            long[][] generated = Generator.greedy(model, io.github.peft4j.core.models.WeightView.of(model.parameters()), prompts, 10);
+            for (int r = 0; r < 2; r++) {
+                int pads = promptWidth - prompts[r].length;
+                long[] hfRow = Arrays.copyOfRange(expected, r * outWidth + pads, (r + 1) * outWidth);
+                assertArrayEquals(hfRow, generated[r], name + " row " + r + " (" + pads + " pads)");
+            }
         }
     }
 

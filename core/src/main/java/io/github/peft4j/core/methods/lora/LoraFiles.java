@@ -9,6 +9,7 @@ import io.github.peft4j.core.io.HostTensor;
 import io.github.peft4j.core.io.SafeTensors;
 import io.github.peft4j.core.methods.AdapterConfigs;
 import io.github.peft4j.core.models.Model;
+import io.github.peft4j.core.models.ModelWriter;
 import io.github.peft4j.core.models.Task;
 
 import java.nio.file.Files;
@@ -41,12 +42,14 @@ public final class LoraFiles {
         Model model = adapter.model();
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         adapter.factors().forEach((name, f) -> {
-            String module = LoraAdapter.peftModule(name);
+            // PEFT keys follow transformers' module names (bert.encoder... for a bare-encoder BERT classifier)
+            String module = LoraAdapter.peftModule(ModelWriter.transformersName(model, name));
             tensors.put(module + ".lora_A.weight", HostTensor.of(f.a()));
             tensors.put(module + ".lora_B.weight", HostTensor.of(f.b()));
         });
         Set<String> headModules = new LinkedHashSet<>();
-        adapter.headTensors().forEach((name, a) -> {
+        adapter.headTensors().forEach((peft4jName, a) -> {
+            String name = ModelWriter.transformersName(model, peft4jName);
             tensors.put(PREFIX + name, HostTensor.of(a));
             int dot = name.lastIndexOf('.');
             headModules.add(dot < 0 ? name : name.substring(0, dot));
@@ -59,7 +62,8 @@ public final class LoraFiles {
         config.put("lora_alpha", c.alpha());
         config.put("lora_dropout", c.dropout());
         ArrayNode modules = config.putArray("target_modules");
-        adapter.factors().keySet().forEach(n -> modules.add(LoraAdapter.peftModule(n).substring(PREFIX.length())));
+        adapter.factors().keySet().forEach(n -> modules.add(
+                LoraAdapter.peftModule(ModelWriter.transformersName(model, n)).substring(PREFIX.length())));
         config.put("fan_in_fan_out", adapter.fanInFanOut());
         config.put("bias", "none");
         config.put("use_rslora", false);
@@ -104,6 +108,13 @@ public final class LoraFiles {
             throw new FileFormatException(configFile, "uses DoRA or rsLoRA, which peft4j does not implement yet;"
                     + " only plain LoRA adapters can be loaded.");
         }
+        for (String perModule : new String[] {"rank_pattern", "alpha_pattern"}) {
+            JsonNode pattern = config.get(perModule);
+            if (pattern != null && pattern.isObject() && pattern.size() > 0) {
+                throw new FileFormatException(configFile, "sets a per-module '" + perModule + "' " + pattern
+                        + "; peft4j loads LoRA adapters with one rank and alpha for all modules.");
+            }
+        }
         int rank = AdapterConfigs.require(config, dir, "r").asInt();
         float alpha = (float) config.path("lora_alpha").asDouble(rank);
         float dropout = (float) config.path("lora_dropout").asDouble(0);
@@ -120,8 +131,9 @@ public final class LoraFiles {
             }
             String rest = key.substring(PREFIX.length());
             if (rest.endsWith(".lora_A.weight")) {
-                String weight = rest.substring(0, rest.length() - ".lora_A.weight".length()) + ".weight";
-                HostTensor b = tensors.get(PREFIX + weight.substring(0, weight.length() - 7) + ".lora_B.weight");
+                String module = rest.substring(0, rest.length() - ".lora_A.weight".length());
+                String weight = ModelWriter.peft4jName(model, module + ".weight");
+                HostTensor b = tensors.get(PREFIX + module + ".lora_B.weight");
                 if (b == null) {
                     throw new FileFormatException(file, "'" + key + "' has no matching lora_B tensor.");
                 }
@@ -130,7 +142,7 @@ public final class LoraFiles {
             } else if (!rest.endsWith(".lora_B.weight")) {
                 // modules_to_save: plain name (PEFT 0.21) or the in-memory wrapper name
                 String name = rest.replace(".modules_to_save.default.", ".").replace(".modules_to_save.", ".");
-                head.put(name, e.getValue());
+                head.put(ModelWriter.peft4jName(model, name), e.getValue());
             }
         }
         if (factors.isEmpty()) {

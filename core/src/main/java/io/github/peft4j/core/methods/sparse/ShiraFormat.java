@@ -9,6 +9,7 @@ import io.github.peft4j.core.io.HostTensor;
 import io.github.peft4j.core.io.SafeTensors;
 import io.github.peft4j.core.methods.AdapterConfigs;
 import io.github.peft4j.core.models.Model;
+import io.github.peft4j.core.models.ModelWriter;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,15 +80,16 @@ public final class ShiraFormat {
                 indices[i] = padded[i] / cols;
                 indices[k + i] = padded[i] % cols;
             }
-            String module = module(s.name());
+            String module = module(ModelWriter.transformersName(model, s.name()));
             tensors.put(PREFIX + module + WEIGHT, HostTensor.f32(new long[] {k}, values));
             tensors.put(PREFIX + module + INDICES, HostTensor.i64(new long[] {2, k}, indices));
             targetModules.add(module);
         }
         Set<String> headModules = new LinkedHashSet<>();
         adapter.headTensors().forEach((name, value) -> {
-            tensors.put(PREFIX + name, HostTensor.of(value));
-            headModules.add(module(name));
+            String hfName = ModelWriter.transformersName(model, name);
+            tensors.put(PREFIX + hfName, HostTensor.of(value));
+            headModules.add(module(hfName));
         });
 
         ObjectNode config = AdapterConfigs.newConfig();
@@ -193,7 +195,7 @@ public final class ShiraFormat {
             }
             if (local.endsWith(WEIGHT) || local.endsWith(WEIGHT + ".default")) {
                 String module = local.substring(0, local.lastIndexOf(WEIGHT));
-                String name = module + ".weight";
+                String name = ModelWriter.peft4jName(model, module + ".weight");
                 HostTensor idx = tensors.containsKey(PREFIX + module + INDICES)
                         ? tensors.get(PREFIX + module + INDICES) : tensors.get(PREFIX + module + INDICES + ".default");
                 if (idx == null) {
@@ -211,7 +213,9 @@ public final class ShiraFormat {
                 trainable += sorted.positions.length;
                 targeted += dims[0] * dims[1];
             } else {
-                head.put(local, e.getValue());   // modules_to_save: plain parameter names
+                // modules_to_save: plain parameter names (PEFT 0.21) or the in-memory wrapper's
+                String plain = local.replace(".modules_to_save.default.", ".");
+                head.put(ModelWriter.peft4jName(model, plain), e.getValue());
             }
         }
         if (positions.isEmpty()) {

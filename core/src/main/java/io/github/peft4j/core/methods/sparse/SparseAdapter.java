@@ -24,7 +24,9 @@ import java.util.Map;
  * base values at the support and a trainable delta. The effective weight of a step is one copy of
  * W with the support entries replaced by {@code W0[idx] + delta} (torch {@code put}), created in the
  * step's scope, so the delta's gradient is exactly the dense gradient of W gathered at the support
- * and the base weight is never written.
+ * and the base weight is never written. Of the forms measured for this (DESIGN.md §6), the single
+ * {@code put} into a copy was the fastest (0.18 ms per 384×384 matrix); it also avoids a dense
+ * zero-filled delta matrix per step.
  */
 public final class SparseAdapter extends BaseAdapter {
 
