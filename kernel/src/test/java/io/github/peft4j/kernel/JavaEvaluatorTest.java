@@ -221,6 +221,20 @@ class JavaEvaluatorTest {
         }
     }
 
+    @Test
+    void kernelStartupRoutesDslProgressToTheNotebook() {
+        try {
+            TrainingProgressHook.installJupyterProgress();
+            assertTrue(io.github.peft4j.Progress.create() instanceof JupyterProgress);
+            assertTrue(io.github.peft4j.Progress.create() != io.github.peft4j.Progress.create(), "one display per run");
+        } finally {
+            TrainingProgressHook.restoreConsoleProgress();
+        }
+        assertFalse(io.github.peft4j.Progress.create() instanceof JupyterProgress);
+        // the dsl's entry points are imported in every cell
+        assertEquals("io.github.peft4j.Peft", evaluator.eval("Peft.class.getName()").value());
+    }
+
     private static int count(String text, String part) {
         int n = 0;
         for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) {

@@ -36,7 +36,7 @@ public final class Models {
     private Models() {}
 
     /** model_type values this library runs, and the class that runs them. */
-    public static final List<String> SUPPORTED = List.of("bert", "llama", "qwen2", "gpt2", "gpt_neox");
+    public static final List<String> SUPPORTED = List.of("bert", "llama", "qwen2", "mistral", "gemma", "granite", "gpt2", "gpt_neox");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
