@@ -14,7 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Runs JShell snippets inside the kernel's own JVM, on one dedicated worker thread.
+ * Runs JShell snippets inside the kernel's own JVM, on one dedicated cell thread.
  *
  * <p>Why in-process rather than JShell's default remote agent: the kernel must see the real
  * objects a cell returns (a Tablesaw table, an XChart chart, a training run) to render them as
@@ -26,7 +26,14 @@ import java.util.concurrent.Future;
  */
 final class InProcessExecutionControl extends DirectExecutionControl {
 
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(runnable -> {
+    /**
+     * One cell thread for the whole JVM, shared by every evaluator. Native engines keep per-thread
+     * state: DJL's PyTorch engine switches autograd off only on the thread that initialised it
+     * (PyTorch's grad mode is thread-local and on by default), so training from a second thread
+     * fails with "a leaf Variable that requires grad is being used in an in-place operation".
+     * Running every cell on the same thread keeps such state consistent across cells and sessions.
+     */
+    private static final ExecutorService WORKER = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "peft4j-cell");
         thread.setDaemon(true);
         return thread;
@@ -66,7 +73,7 @@ final class InProcessExecutionControl extends DirectExecutionControl {
     protected String invoke(Method doitMethod) throws Exception {
         lastValue = null;
         lastThrowable = null;
-        Future<Object> result = worker.submit(() -> {
+        Future<Object> result = WORKER.submit(() -> {
             workerThread = Thread.currentThread();
             // Libraries that use ServiceLoader (DJL engines) must see jars added by %maven / %jars.
             workerThread.setContextClassLoader(doitMethod.getDeclaringClass().getClassLoader());
@@ -116,8 +123,8 @@ final class InProcessExecutionControl extends DirectExecutionControl {
 
     @Override
     public void close() {
-        worker.shutdownNow();
-        super.close();
+        stop();
+        super.close(); // the shared cell thread stays for other evaluators; it is a daemon
     }
 
     /** Hands JShell this one control instance so the evaluator can read results from it. */

@@ -144,15 +144,21 @@ public final class JavaEvaluator implements AutoCloseable {
                 break;
             }
             String source;
+            String written; // the snippet as the user typed it (JShell may have added a ';')
             if (info.completeness().isComplete()) {
                 source = info.source();
+                written = remaining.substring(0, remaining.length() - info.remaining().length());
                 remaining = info.remaining();
             } else {
                 // Let the compiler say what is wrong with an unfinished snippet.
                 source = remaining;
+                written = remaining;
                 remaining = "";
             }
             last = evalSnippet(source);
+            if (endsWithSemicolon(written)) {
+                last = Result.NONE; // as in IPython, a trailing ';' means "do not display"
+            }
         }
         return last;
     }
@@ -190,6 +196,24 @@ public final class JavaEvaluator implements AutoCloseable {
             }
         }
         return result;
+    }
+
+    /** True when the code's last character outside comments and whitespace is ';'. */
+    static boolean endsWithSemicolon(String code) {
+        String text = code.strip();
+        while (true) {
+            if (text.endsWith("*/") && text.contains("/*")) {
+                text = text.substring(0, text.lastIndexOf("/*")).strip();
+                continue;
+            }
+            int lineStart = text.lastIndexOf('\n') + 1;
+            int comment = text.indexOf("//", lineStart);
+            if (comment >= 0 && !text.substring(lineStart, comment).contains("\"")) {
+                text = text.substring(0, comment).strip();
+                continue;
+            }
+            return text.endsWith(";");
+        }
     }
 
     private static boolean isDisplayedValue(Snippet snippet) {

@@ -51,6 +51,15 @@ class JavaEvaluatorTest {
     }
 
     @Test
+    void aTrailingSemicolonSuppressesTheValue() {
+        assertFalse(evaluator.eval("System.out.printf(\"%d%n\", 5);").hasValue());
+        assertFalse(evaluator.eval("int v = 2;\nv + 1; // no display").hasValue());
+        assertEquals(3, evaluator.eval("int w = 2;\nw + 1 // shown").value());
+        assertTrue(JavaEvaluator.endsWithSemicolon("x; /* c */"));
+        assertFalse(JavaEvaluator.endsWithSemicolon("s + \"// not a comment;\""));
+    }
+
+    @Test
     void aCellEndingInAStatementHasNoValue() {
         assertFalse(evaluator.eval("List<Integer> xs = new ArrayList<>(); xs.add(3);\nxs.clear();").hasValue());
         assertNull(kernel.eval("int unused = 5;"));
@@ -219,6 +228,20 @@ class JavaEvaluatorTest {
         } finally {
             Notebook.install(previous);
         }
+    }
+
+    @Test
+    void kernelStartupRoutesDslProgressToTheNotebook() {
+        try {
+            TrainingProgressHook.installJupyterProgress();
+            assertTrue(io.github.peft4j.Progress.create() instanceof JupyterProgress);
+            assertTrue(io.github.peft4j.Progress.create() != io.github.peft4j.Progress.create(), "one display per run");
+        } finally {
+            TrainingProgressHook.restoreConsoleProgress();
+        }
+        assertFalse(io.github.peft4j.Progress.create() instanceof JupyterProgress);
+        // the dsl's entry points are imported in every cell
+        assertEquals("io.github.peft4j.Peft", evaluator.eval("Peft.class.getName()").value());
     }
 
     private static int count(String text, String part) {
