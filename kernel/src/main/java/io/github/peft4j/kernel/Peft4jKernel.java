@@ -157,7 +157,16 @@ public final class Peft4jKernel extends BaseKernel {
     @Override
     public DisplayData eval(String cell) {
         Object value = evalRaw(cell);
-        return value == null ? null : RichDisplay.render(value);
+        if (value == null) {
+            return null;
+        }
+        try {
+            return RichDisplay.render(value);
+        } catch (RuntimeException e) {
+            // The cell ran; only drawing its value failed (e.g. a chart XChart cannot paint).
+            throw new CellException("DisplayError", "the cell ran, but its value could not be displayed: " + e,
+                    JavaEvaluator.userStackTrace(e), e);
+        }
     }
 
     static boolean isMagicLine(String line) {
