@@ -144,7 +144,8 @@ public final class Gpt2 extends TransformerModel implements CausalLm {
         int headDim = hidden / heads;
 
         NDArray x = inLayer(scope, m -> {
-            NDArray positionIds = m.create(positions, new Shape(in.batch, in.length));
+            // in the step scope, not the layer's: the embedding backward reads these indices after the layer closed
+            NDArray positionIds = scope.create(positions, new Shape(in.batch, in.length));
             NDArray e = embed(in.ids, w.get(p + "wte.weight"), m).addi(embed(positionIds, w.get(p + "wpe.weight"), m));
             return drop(e, pDrop, training);
         });

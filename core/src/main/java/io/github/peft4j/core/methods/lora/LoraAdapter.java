@@ -1,5 +1,7 @@
 package io.github.peft4j.core.methods.lora;
 
+import io.github.peft4j.core.tensor.Scalars;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -128,7 +130,7 @@ public final class LoraAdapter extends BaseAdapter {
     private NDArray deltaWeight(Factors f, NDManager scope) {
         NDArray ba = f.b().matMul(f.a());
         ba.attach(scope);
-        ba.muli(config.scaling());
+        Scalars.muli(ba, config.scaling());
         if (fanInFanOut) {
             NDArray t = ba.transpose();
             t.attach(scope);
@@ -191,7 +193,7 @@ public final class LoraAdapter extends BaseAdapter {
                 NDArray in = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
                 NDArray down = Linear.linear(in, f.a(), null).singletonOrThrow();
                 NDArray up = Linear.linear(down, f.b(), null).singletonOrThrow();
-                return up.muli(scaling);
+                return Scalars.muli(up, scaling);   // not muli(float): see Scalars
             }
         };
     }

@@ -1,5 +1,7 @@
 package io.github.peft4j.core.methods.sparse;
 
+import io.github.peft4j.core.tensor.Scalars;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -158,7 +160,7 @@ public final class SparseAdapter extends BaseAdapter {
         if (dropout > 0) {
             // inverted dropout on the delta: keep with 1-p, scale by 1/(1-p); mask created in scope first
             NDArray keep = scope.randomUniform(0f, 1f, s.delta().getShape()).gte(dropout);
-            NDArray mask = keep.toType(DataType.FLOAT32, false).muli(1f / (1f - dropout));
+            NDArray mask = Scalars.muli(keep.toType(DataType.FLOAT32, false), 1f / (1f - dropout));
             source = mask.mul(s.delta()).addi(s.baseValues());
         } else {
             source = s.delta().add(s.baseValues());
