@@ -10,6 +10,7 @@ import io.github.peft4j.core.methods.Targets;
 import io.github.peft4j.core.methods.TrainableTensor;
 import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.WeightView;
+import io.github.peft4j.core.tensor.NativeArrays;
 import io.github.peft4j.core.tensor.ParameterStore;
 
 import java.nio.file.Path;
@@ -84,11 +85,11 @@ public final class SparseAdapter extends BaseAdapter {
 
     private void addSupport(String name, long[] positions, float[] initialDelta) {
         NDArray weight = model.parameters().get(name);
-        NDArray indices = manager.create(positions);
+        NDArray indices = NativeArrays.create(manager, positions);
         NDArray baseValues = weight.take(manager, indices);
         NDArray delta = initialDelta == null
                 ? manager.zeros(new Shape(positions.length), DataType.FLOAT32)
-                : manager.create(initialDelta);
+                : NativeArrays.create(manager, initialDelta);
         delta.setRequiresGradient(true);
         supports.put(name, new Support(name, weight.getShape(), indices, baseValues, delta));
     }
