@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.InvalidArgumentException;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 import java.util.Arrays;
 
@@ -72,7 +73,7 @@ public record HostTensor(String dtype, long[] shape, float[] floats, long[] long
 
     public NDArray toNDArray(NDManager m) {
         Shape s = new Shape(shape);
-        return "F32".equals(dtype) ? m.create(floats, s) : m.create(longs, s);
+        return "F32".equals(dtype) ? NativeArrays.create(m, floats, s) : NativeArrays.create(m, longs, s);
     }
 
     static long numel(long[] shape) {

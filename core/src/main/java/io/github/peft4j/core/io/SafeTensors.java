@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.peft4j.core.FileFormatException;
 import io.github.peft4j.core.InvalidArgumentException;
 import io.github.peft4j.core.Peft4jException;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -324,7 +325,7 @@ public final class SafeTensors {
                 // Copy off the read-only map: torch may write into arrays it owns (in-place ops).
                 ByteBuffer owned = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
                 owned.put(raw.order(ByteOrder.LITTLE_ENDIAN)).flip();
-                a = manager.create(owned, shape, t);
+                a = NativeArrays.create(manager, owned, shape, t);
             }
         } else if (isFloat(e.dtype())) {
             if (n > (Integer.MAX_VALUE >> 2)) {
@@ -342,11 +343,11 @@ public final class SafeTensors {
                 decodeFloats(e.dtype(), chunk, tmp, m);
                 f.asFloatBuffer().put(done, tmp, 0, m);
             }
-            a = n == 0 ? manager.create(shape, DataType.FLOAT32) : manager.create(f, shape, DataType.FLOAT32);
+            a = n == 0 ? manager.create(shape, DataType.FLOAT32) : NativeArrays.create(manager, f, shape, DataType.FLOAT32);
         } else {
             long[] l = new long[n];
             decodeInts(e.dtype(), raw, l);
-            a = manager.create(l, shape);
+            a = NativeArrays.create(manager, l, shape);
         }
         a.setName(e.name());
         return a;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.github.peft4j.core.FileFormatException;
 import io.github.peft4j.core.InvalidArgumentException;
 import io.github.peft4j.core.models.Batch;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -64,7 +65,7 @@ public final class TextTokenizer implements AutoCloseable {
 
         /** The model input as int64 arrays in {@code manager} (labels null). */
         public Batch toBatch(NDManager manager) {
-            return new Batch(manager.create(ids), manager.create(attentionMask), manager.create(typeIds), null);
+            return new Batch(NativeArrays.create(manager, ids), NativeArrays.create(manager, attentionMask), NativeArrays.create(manager, typeIds), null);
         }
     }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -163,8 +164,7 @@ public final class Bert extends TransformerModel {
         float scale = (float) (1 / Math.sqrt(headDim));
 
         NDArray x = inLayer(scope, m -> {
-            // in the step scope, not the layer's: the embedding backward reads these indices after the layer closed
-            NDArray positions = scope.create(positionIds, new Shape(in.batch, in.length));
+            NDArray positions = NativeArrays.create(m, positionIds, new Shape(in.batch, in.length));
             NDArray types = in.tokenTypes != null ? in.tokenTypes : m.zeros(new Shape(in.batch, in.length), ai.djl.ndarray.types.DataType.INT64);
             NDArray e = embed(in.ids, w.get(p + "embeddings.word_embeddings.weight"), m)
                     .addi(embed(positions, w.get(p + "embeddings.position_embeddings.weight"), m))

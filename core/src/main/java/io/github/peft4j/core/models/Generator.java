@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.InvalidArgumentException;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 import java.util.Arrays;
 
@@ -56,7 +57,7 @@ public final class Generator {
         int length = promptIds.length;
         for (int step = 0; step < maxNewTokens; step++) {
             try (NDManager scope = NDManager.newBaseManager(model.parameters().manager().getDevice())) {
-                NDArray input = scope.create(Arrays.copyOf(ids, length), new Shape(1, length));
+                NDArray input = NativeArrays.create(scope, Arrays.copyOf(ids, length), new Shape(1, length));
                 NDArray mask = scope.ones(new Shape(1, length), DataType.INT64);
                 ModelOutput out = model.forward(new Batch(input, mask, null, null), weights, false, scope);
                 long next = out.logits().get(0, length - 1).argMax().getLong();
@@ -102,7 +103,7 @@ public final class Generator {
             }
             try (NDManager scope = NDManager.newBaseManager(model.parameters().manager().getDevice())) {
                 Shape shape = new Shape(rows.length, width);
-                ModelOutput out = model.forward(new Batch(scope.create(ids, shape), scope.create(mask, shape), null, null), weights, false, scope);
+                ModelOutput out = model.forward(new Batch(NativeArrays.create(scope, ids, shape), NativeArrays.create(scope, mask, shape), null, null), weights, false, scope);
                 long[] next = out.logits().get(":, -1, :").argMax(-1).toLongArray();
                 for (int i = 0; i < rows.length; i++) {
                     long[] seq = Arrays.copyOf(sequences[rows[i]], sequences[rows[i]].length + 1);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -144,8 +145,7 @@ public final class Gpt2 extends TransformerModel implements CausalLm {
         int headDim = hidden / heads;
 
         NDArray x = inLayer(scope, m -> {
-            // in the step scope, not the layer's: the embedding backward reads these indices after the layer closed
-            NDArray positionIds = scope.create(positions, new Shape(in.batch, in.length));
+            NDArray positionIds = NativeArrays.create(m, positions, new Shape(in.batch, in.length));
             NDArray e = embed(in.ids, w.get(p + "wte.weight"), m).addi(embed(positionIds, w.get(p + "wpe.weight"), m));
             return drop(e, pDrop, training);
         });

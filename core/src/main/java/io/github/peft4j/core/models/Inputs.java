@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.InvalidArgumentException;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 /**
  * A batch copied into the forward's scope, plus what the masks imply, computed once on the host:
@@ -66,9 +67,9 @@ final class Inputs {
             if (!b.tokenTypeIds().getShape().equals(shape)) {
                 throw new InvalidArgumentException("tokenTypeIds shape " + b.tokenTypeIds().getShape() + " differs from inputIds " + shape);
             }
-            types = scope.create(longs(b.tokenTypeIds(), "tokenTypeIds"), shape);
+            types = NativeArrays.create(scope, longs(b.tokenTypeIds(), "tokenTypeIds"), shape);
         }
-        return new Inputs(batch, length, mask, scope.create(ids, shape), types);
+        return new Inputs(batch, length, mask, NativeArrays.create(scope, ids, shape), types);
     }
 
     /** Host copy of an integer array (int64 or int32) without allocating in the caller's manager. */
@@ -93,8 +94,8 @@ final class Inputs {
     static Inputs continuation(long[] ids, NDManager scope, long vocabSize) {
         long[] mask = new long[ids.length];
         java.util.Arrays.fill(mask, 1);
-        NDArray array = scope.create(ids, new Shape(1, ids.length));
-        return read(new Batch(array, scope.create(mask, new Shape(1, ids.length)), null, null), scope, vocabSize);
+        NDArray array = NativeArrays.create(scope, ids, new Shape(1, ids.length));
+        return read(new Batch(array, NativeArrays.create(scope, mask, new Shape(1, ids.length)), null, null), scope, vocabSize);
     }
 
     /** Positions past, past+1, ... of the new tokens. */
@@ -115,7 +116,7 @@ final class Inputs {
                 bias[q * keys + k] = k <= past + q ? 0f : Layers.MASKED;
             }
         }
-        return m.create(bias, new Shape(1, 1, length, keys));
+        return NativeArrays.create(m, bias, new Shape(1, 1, length, keys));
     }
 
     /** Embedding tables index by position: a longer batch must be truncated, not crash in native code. */
@@ -182,7 +183,7 @@ final class Inputs {
         for (int i = 0; i < bias.length; i++) {
             bias[i] = mask[i] == 1 ? 0f : Layers.MASKED;
         }
-        return m.create(bias, new Shape(batch, 1, 1, length));
+        return NativeArrays.create(m, bias, new Shape(batch, 1, 1, length));
     }
 
     /** Additive bias [B, 1, T, T]: query t sees keys ≤ t that are not padding. */
@@ -196,7 +197,7 @@ final class Inputs {
                 }
             }
         }
-        return m.create(bias, new Shape(batch, 1, length, length));
+        return NativeArrays.create(m, bias, new Shape(batch, 1, length, length));
     }
 
     /** [B, T, 1] float: 1 at each row's last real token — multiply and sum to pick that position. */
@@ -206,7 +207,7 @@ final class Inputs {
         for (int r = 0; r < batch; r++) {
             sel[r * length + last[r]] = 1f;
         }
-        return m.create(sel, new Shape(batch, length, 1));
+        return NativeArrays.create(m, sel, new Shape(batch, length, 1));
     }
 
     /** Mean of the hidden states [B, T, H] over real tokens (sentence-transformers pooling). */
@@ -221,7 +222,7 @@ final class Inputs {
                 weights[r * length + t] = mask[r * length + t] == 1 ? 1f / tokens : 0f;
             }
         }
-        NDArray w = m.create(weights, new Shape(batch, length, 1));
+        NDArray w = NativeArrays.create(m, weights, new Shape(batch, length, 1));
         return hidden.mul(w).sum(new int[] {1});
     }
 

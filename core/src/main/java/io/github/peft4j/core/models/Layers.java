@@ -1,7 +1,5 @@
 package io.github.peft4j.core.models;
 
-import io.github.peft4j.core.tensor.Scalars;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -10,6 +8,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 /**
  * The building blocks the architecture files share. Every function takes its activation as the
@@ -41,7 +40,7 @@ final class Layers {
         // not muli: the weight may be trained and autograd needs normed intact; offset added as
         // "+ normed·offset" because weight.add(1) would allocate in the weights' manager
         NDArray out = normed.mul(weight);
-        return offset == 0f ? out : out.addi(offset == 1f ? normed : Scalars.mul(normed, offset));
+        return offset == 0f ? out : out.addi(offset == 1f ? normed : NativeArrays.mul(normed, offset));
     }
 
     /** Exact (erf) GELU, as BERT's and NeoX's "gelu". */
@@ -52,9 +51,9 @@ final class Layers {
     /** GPT-2's "gelu_new": the tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
     static NDArray geluTanh(NDArray x) {
         // x·x·x rather than pow(3): torch's pow keeps its output for backward, so it must not be edited in place
-        NDArray cube = Scalars.muli(x.mul(x).mul(x), 0.044715f).addi(x);
-        NDArray inner = Scalars.muli(cube, (float) Math.sqrt(2 / Math.PI)).tanh();
-        return Scalars.muli(x.mul(inner.add(1)), 0.5f); // tanh's output is kept for backward: no in-place on it
+        NDArray cube = NativeArrays.muli(x.mul(x).mul(x), 0.044715f).addi(x);
+        NDArray inner = NativeArrays.muli(cube, (float) Math.sqrt(2 / Math.PI)).tanh();
+        return NativeArrays.muli(x.mul(inner.add(1)), 0.5f); // tanh's output is kept for backward: no in-place on it
     }
 
     static NDArray silu(NDArray x) {
@@ -113,8 +112,8 @@ final class Layers {
      * bias broadcastable to [B, H, T, T]. Returns [B, T, H·D].
      */
     static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray bias, float scale, float dropout, boolean training) {
-        // Scalars, not muli(float): autograd keeps the scale for backward (see Scalars)
-        NDArray scores = Scalars.muli(q.matMul(k.transpose(0, 1, 3, 2)), scale).addi(bias);
+        // NativeArrays.muli, not muli(scale): DJL frees a Number's scalar while autograd still holds it
+        NDArray scores = NativeArrays.muli(q.matMul(k.transpose(0, 1, 3, 2)), scale).addi(bias);
         NDArray probs = drop(scores.softmax(-1), dropout, training);
         return mergeHeads(probs.matMul(v));
     }

@@ -1,10 +1,9 @@
 package io.github.peft4j.core.models;
 
-import io.github.peft4j.core.tensor.Scalars;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -139,7 +138,7 @@ public final class Llama extends TransformerModel implements CausalLm {
     }
 
     private NDArray residual(NDArray branch) {
-        return residualScale == 1f ? branch : Scalars.muli(branch, residualScale);
+        return residualScale == 1f ? branch : NativeArrays.muli(branch, residualScale);
     }
 
     private static void linear(Map<String, Shape> s, String name, int out, int in, boolean bias) {
@@ -204,7 +203,7 @@ public final class Llama extends TransformerModel implements CausalLm {
 
         NDArray x = embed(in.ids, w.get(p + "embed_tokens.weight"), scope);
         if (embedScale != 1f) {
-            Scalars.muli(x, embedScale);
+            NativeArrays.muli(x, embedScale);
         }
         for (int l = 0; l < layers; l++) {
             String L = p + "layers." + l + ".";
@@ -238,7 +237,7 @@ public final class Llama extends TransformerModel implements CausalLm {
         switch (task()) {
             case CAUSAL_LM: {
                 NDArray logits = w.linear(x, lmHead, null);
-                return new ModelOutput(logitsDivisor == 1f ? logits : Scalars.divi(logits, logitsDivisor), x, null);
+                return new ModelOutput(logitsDivisor == 1f ? logits : NativeArrays.divi(logits, logitsDivisor), x, null);
             }
             case CLASSIFICATION: {
                 NDArray last = in.lastToken(x, scope);

@@ -3,6 +3,7 @@ package io.github.peft4j.core.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.github.peft4j.core.tensor.NativeArrays;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
@@ -91,6 +92,6 @@ record Rope(float[] invFreq) {
             }
         }
         Shape shape = new Shape(batch, 1, length, dim);
-        return new NDArray[] {m.create(cos, shape), m.create(sin, shape)};
+        return new NDArray[] {NativeArrays.create(m, cos, shape), NativeArrays.create(m, sin, shape)};
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.InvalidArgumentException;
+import io.github.peft4j.core.tensor.NativeArrays;
 import io.github.peft4j.core.tensor.ParameterStore;
 
 import java.nio.file.Path;
@@ -129,7 +130,7 @@ public abstract class TransformerModel implements Model {
                     }
                 }
                 NDManager m = store.manager();
-                store.put(e.getKey(), m.create(values, e.getValue()));
+                store.put(e.getKey(), NativeArrays.create(m, values, e.getValue()));
             }
         }
         return new LinkedHashSet<>(head.keySet());

@@ -8,6 +8,7 @@ import io.github.peft4j.core.InvalidArgumentException;
 import io.github.peft4j.core.methods.TrainableTensor;
 
 import io.github.peft4j.core.io.HostTensor;
+import io.github.peft4j.core.tensor.NativeArrays;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -61,11 +62,11 @@ public final class MaskedAdamW implements AutoCloseable {
             firstMoments.add(state.zeros(t.value().getShape(), t.value().getDataType()));
             secondMoments.add(state.zeros(t.value().getShape(), t.value().getDataType()));
         }
-        beta1T = state.create((float) beta1);
-        oneMinusBeta1T = state.create((float) (1 - beta1));
-        beta2T = state.create((float) beta2);
-        oneMinusBeta2T = state.create((float) (1 - beta2));
-        epsT = state.create((float) eps);
+        beta1T = NativeArrays.scalar(state, (float) beta1);
+        oneMinusBeta1T = NativeArrays.scalar(state, (float) (1 - beta1));
+        beta2T = NativeArrays.scalar(state, (float) beta2);
+        oneMinusBeta2T = NativeArrays.scalar(state, (float) (1 - beta2));
+        epsT = NativeArrays.scalar(state, (float) eps);
     }
 
     /** AdamW with the SpaRTA paper's settings: betas (0.9, 0.99), eps 1e-8, no weight decay. */
@@ -115,7 +116,7 @@ public final class MaskedAdamW implements AutoCloseable {
         if (maxNorm > 0 && Double.isFinite(norm)) {
             double coef = maxNorm / (norm + 1e-6);
             if (coef < 1) {
-                try (NDArray c = state.create((float) coef)) {
+                try (NDArray c = NativeArrays.scalar(state, (float) coef)) {
                     for (TrainableTensor t : params) {
                         try (NDArray g = t.value().getGradient()) {
                             g.muli(c);
@@ -132,9 +133,9 @@ public final class MaskedAdamW implements AutoCloseable {
         stepCount++;
         double biasCorrection1 = 1 - Math.pow(beta1, stepCount);
         double biasCorrection2 = 1 - Math.pow(beta2, stepCount);
-        try (NDArray stepSize = state.create((float) (lr / biasCorrection1));
-             NDArray invSqrtBias2 = state.create((float) (1 / Math.sqrt(biasCorrection2)));
-             NDArray decayFactor = state.create((float) (1 - lr * weightDecay))) {
+        try (NDArray stepSize = NativeArrays.scalar(state, (float) (lr / biasCorrection1));
+             NDArray invSqrtBias2 = NativeArrays.scalar(state, (float) (1 / Math.sqrt(biasCorrection2)));
+             NDArray decayFactor = NativeArrays.scalar(state, (float) (1 - lr * weightDecay))) {
             for (int i = 0; i < params.size(); i++) {
                 TrainableTensor t = params.get(i);
                 NDArray p = t.value();

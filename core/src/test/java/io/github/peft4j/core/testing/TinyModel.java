@@ -12,6 +12,7 @@ import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.ModelOutput;
 import io.github.peft4j.core.models.Task;
 import io.github.peft4j.core.models.WeightView;
+import io.github.peft4j.core.tensor.NativeArrays;
 import io.github.peft4j.core.tensor.ParameterStore;
 
 import java.util.LinkedHashSet;
@@ -167,7 +168,7 @@ public final class TinyModel implements Model {
             k = weights.linear(x, p + "attention.self.key.weight", p + "attention.self.key.bias");
             v = weights.linear(x, p + "attention.self.value.weight", p + "attention.self.value.bias");
         }
-        NDArray scores = q.matMul(k.transpose(0, 2, 1)).divi((float) Math.sqrt(dim));
+        NDArray scores = NativeArrays.divi(q.matMul(k.transpose(0, 2, 1)), (float) Math.sqrt(dim)); // autograd keeps the divisor
         NDArray maskBias = batch.attentionMask().toType(DataType.FLOAT32, false).sub(1f).muli(1e4f).expandDims(1);
         NDArray attn = scores.addi(maskBias).softmax(-1);
         NDArray context = attn.matMul(v);

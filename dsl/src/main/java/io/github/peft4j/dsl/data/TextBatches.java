@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.peft4j.core.InvalidArgumentException;
 import io.github.peft4j.core.models.Batch;
+import io.github.peft4j.core.tensor.NativeArrays;
 import io.github.peft4j.core.train.BatchSource;
 
 import java.util.ArrayList;
@@ -115,14 +116,14 @@ public final class TextBatches implements BatchSource {
             }
         }
         Shape shape = new Shape(n, width);
-        NDArray idArray = scope.create(ids, shape);
-        NDArray maskArray = scope.create(mask, shape);
-        NDArray typeArray = withTypeIds ? scope.create(types, shape) : null;
+        NDArray idArray = NativeArrays.create(scope, ids, shape);
+        NDArray maskArray = NativeArrays.create(scope, mask, shape);
+        NDArray typeArray = withTypeIds ? NativeArrays.create(scope, types, shape) : null;
         NDArray labels;
         if (lm) {
-            labels = scope.create(tokenLabels, shape);
+            labels = NativeArrays.create(scope, tokenLabels, shape);
         } else if (classLabels[0] >= 0) {
-            labels = scope.create(classLabels);
+            labels = NativeArrays.create(scope, classLabels);
         } else {
             labels = null;
         }

@@ -9,7 +9,6 @@ import io.github.peft4j.TextDataset;
 import io.github.peft4j.TrainingRun;
 import io.github.peft4j.dsl.Comparison;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -18,10 +17,9 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The README's example on the real embedded MiniLM. Several CPU-minutes each, so they run only
- * with {@code PEFT4J_E2E=1} (CI sets it once the machine is known to fit them in its time budget).
+ * The README's example on the real embedded MiniLM, with small step budgets (about a minute each on
+ * two cores).
  */
-@EnabledIfEnvironmentVariable(named = "PEFT4J_E2E", matches = "1")
 class MiniLmEndToEndTest {
     @TempDir
     Path dir;

@@ -1,7 +1,5 @@
 package io.github.peft4j.core.methods.lora;
 
-import io.github.peft4j.core.tensor.Scalars;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -13,6 +11,7 @@ import io.github.peft4j.core.methods.TrainableTensor;
 import io.github.peft4j.core.methods.sparse.SupportSampler;
 import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.WeightView;
+import io.github.peft4j.core.tensor.NativeArrays;
 import io.github.peft4j.core.tensor.ParameterStore;
 
 import java.nio.file.Path;
@@ -76,8 +75,8 @@ public final class LoraAdapter extends BaseAdapter {
 
     private void addFactors(String name, long in, long out, float[] a, float[] b) {
         int r = config.rank();
-        NDArray aArr = manager.create(a, new Shape(r, in));
-        NDArray bArr = b == null ? manager.zeros(new Shape(out, r), DataType.FLOAT32) : manager.create(b, new Shape(out, r));
+        NDArray aArr = NativeArrays.create(manager, a, new Shape(r, in));
+        NDArray bArr = b == null ? manager.zeros(new Shape(out, r), DataType.FLOAT32) : NativeArrays.create(manager, b, new Shape(out, r));
         aArr.setRequiresGradient(true);
         bArr.setRequiresGradient(true);
         factors.put(name, new Factors(name, in, out, aArr, bArr));
@@ -130,7 +129,7 @@ public final class LoraAdapter extends BaseAdapter {
     private NDArray deltaWeight(Factors f, NDManager scope) {
         NDArray ba = f.b().matMul(f.a());
         ba.attach(scope);
-        Scalars.muli(ba, config.scaling());
+        NativeArrays.muli(ba, config.scaling());
         if (fanInFanOut) {
             NDArray t = ba.transpose();
             t.attach(scope);
@@ -193,7 +192,7 @@ public final class LoraAdapter extends BaseAdapter {
                 NDArray in = dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
                 NDArray down = Linear.linear(in, f.a(), null).singletonOrThrow();
                 NDArray up = Linear.linear(down, f.b(), null).singletonOrThrow();
-                return Scalars.muli(up, scaling);   // not muli(float): see Scalars
+                return NativeArrays.muli(up, scaling); // not up.muli(scaling): autograd keeps the scalar
             }
         };
     }

@@ -1,7 +1,5 @@
 package io.github.peft4j.core.methods.sparse;
 
-import io.github.peft4j.core.tensor.Scalars;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -12,6 +10,7 @@ import io.github.peft4j.core.methods.Targets;
 import io.github.peft4j.core.methods.TrainableTensor;
 import io.github.peft4j.core.models.Model;
 import io.github.peft4j.core.models.WeightView;
+import io.github.peft4j.core.tensor.NativeArrays;
 import io.github.peft4j.core.tensor.ParameterStore;
 
 import java.nio.file.Path;
@@ -86,11 +85,11 @@ public final class SparseAdapter extends BaseAdapter {
 
     private void addSupport(String name, long[] positions, float[] initialDelta) {
         NDArray weight = model.parameters().get(name);
-        NDArray indices = manager.create(positions);
+        NDArray indices = NativeArrays.create(manager, positions);
         NDArray baseValues = weight.take(manager, indices);
         NDArray delta = initialDelta == null
                 ? manager.zeros(new Shape(positions.length), DataType.FLOAT32)
-                : manager.create(initialDelta);
+                : NativeArrays.create(manager, initialDelta);
         delta.setRequiresGradient(true);
         supports.put(name, new Support(name, weight.getShape(), indices, baseValues, delta));
     }
@@ -160,7 +159,7 @@ public final class SparseAdapter extends BaseAdapter {
         if (dropout > 0) {
             // inverted dropout on the delta: keep with 1-p, scale by 1/(1-p); mask created in scope first
             NDArray keep = scope.randomUniform(0f, 1f, s.delta().getShape()).gte(dropout);
-            NDArray mask = Scalars.muli(keep.toType(DataType.FLOAT32, false), 1f / (1f - dropout));
+            NDArray mask = NativeArrays.muli(keep.toType(DataType.FLOAT32, false), 1f / (1f - dropout));
             source = mask.mul(s.delta()).addi(s.baseValues());
         } else {
             source = s.delta().add(s.baseValues());
