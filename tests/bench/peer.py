@@ -125,7 +125,13 @@ def prepare(model, method, head, seed, lora_dropout):
     return get_peft_model(model, config)
 
 
+def load_average():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def cmd_run(args):
+    load_before = load_average()   # a busy machine makes the numbers meaningless: the report flags it
     import torch
     from safetensors.torch import load_file
     set_threads(args.threads)
@@ -164,6 +170,7 @@ def cmd_run(args):
               "batch": int(inputs["input_ids"].shape[0]), "seq": int(inputs["input_ids"].shape[1]),
               "lora_r": 8, "trainable_params": trainable, "optimizer_bytes": optimizer_bytes,
               "step_ms": step_ms, "losses": losses, "peak_rss_mb": peak_rss_mb(), "threads": args.threads,
+              "load_before": load_before, "load_after": load_average(),
               "versions": {"torch": torch.__version__}}
     append_result(args.out, record)
     print(json.dumps({k: record[k] for k in ("impl", "method", "dropout", "trainable_params", "optimizer_bytes",

@@ -5,6 +5,7 @@
 #   tests/bench/run.sh            full run (~15-25 min): 12 main rows + scaling rows
 #   tests/bench/run.sh --quick    2 steps, one configuration per implementation: proves the pipeline
 #   tests/bench/run.sh --no-scaling
+#   tests/bench/run.sh --scaling-peer   also run SHiRA and torch full FT on the scaling models
 #
 # One process per configuration, strictly one after another, 2 intra-op threads each,
 # MALLOC_ARENA_MAX=1. Output: tests/target/bench/{report.json,report.md,step-times.png,scaling.png}
@@ -16,11 +17,13 @@ BENCH="$ROOT/tests/bench"
 OUT="$ROOT/tests/target/bench"
 QUICK=0
 SCALING=1
+SCALING_PEER=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --no-scaling) SCALING=0 ;;
-    *) echo "unknown option $arg (use --quick, --no-scaling)" >&2; exit 2 ;;
+    --scaling-peer) SCALING_PEER=1 ;;
+    *) echo "unknown option $arg (use --quick, --no-scaling, --scaling-peer)" >&2; exit 2 ;;
   esac
 done
 STEPS=15; WARMUP=3
@@ -67,10 +70,10 @@ peft4j() {  # method dropout [model] [label]
   "${JAVA[@]}" io.github.peft4j.tests.bench.BenchMain run --model "${3:-$MODEL}" --batch "$OUT/batch.safetensors" \
     --method "$1" --dropout "$2" --steps $STEPS --warmup $WARMUP --label "${4:-main}" --out "$RESULTS"
 }
-peer() {  # method dropout
-  echo "== peft $1 dropout=$2"
-  "$PY" "$BENCH/peer.py" run --model "$MODEL" --batch "$OUT/batch.safetensors" --method "$1" --dropout "$2" \
-    --steps $STEPS --warmup $WARMUP --threads $THREADS --out "$RESULTS"
+peer() {  # method dropout [model] [label]
+  echo "== peft $1 dropout=$2 ${4:-main}"
+  "$PY" "$BENCH/peer.py" run --model "${3:-$MODEL}" --batch "$OUT/batch.safetensors" --method "$1" --dropout "$2" \
+    --steps $STEPS --warmup $WARMUP --threads $THREADS --label "${4:-main}" --out "$RESULTS"
 }
 
 if [ "$QUICK" = 1 ]; then
@@ -94,6 +97,10 @@ if [ "$SCALING" = 1 ]; then
     fi
     peft4j sparse-random 0 "$dir" scaling
     [ "$QUICK" = 1 ] || peft4j full 0 "$dir" scaling
+    if [ "$SCALING_PEER" = 1 ]; then
+      peer shira 0 "$dir" scaling
+      [ "$QUICK" = 1 ] || peer full 0 "$dir" scaling
+    fi
   done
 fi
 

@@ -497,18 +497,22 @@ public final class SafeTensors {
                 for (String name : names) {
                     HostTensor t = tensors.get(name);
                     if ("F32".equals(t.dtype())) {
-                        for (float v : t.floats()) {
-                            if (buf.remaining() < 4) {
-                                flush(buf, os);
-                            }
-                            buf.putFloat(v);
+                        float[] f = t.floats();
+                        for (int i = 0; i < f.length; ) {   // bulk copies through a float view
+                            int m = Math.min(buf.remaining() / 4, f.length - i);
+                            buf.asFloatBuffer().put(f, i, m);
+                            buf.position(buf.position() + m * 4);
+                            i += m;
+                            flush(buf, os);
                         }
                     } else {
-                        for (long v : t.longs()) {
-                            if (buf.remaining() < 8) {
-                                flush(buf, os);
-                            }
-                            buf.putLong(v);
+                        long[] l = t.longs();
+                        for (int i = 0; i < l.length; ) {
+                            int m = Math.min(buf.remaining() / 8, l.length - i);
+                            buf.asLongBuffer().put(l, i, m);
+                            buf.position(buf.position() + m * 8);
+                            i += m;
+                            flush(buf, os);
                         }
                     }
                 }

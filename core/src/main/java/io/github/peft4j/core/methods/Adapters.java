@@ -49,6 +49,33 @@ public final class Adapters {
     }
 
     public static Adapter load(Path dir, Model model, boolean strict) {
+        // A save killed between its two renames leaves the previous folder aside: put it back.
+        io.github.peft4j.core.io.AtomicFiles.recoverDirectory(dir);
+        Adapter adapter = loadUnchecked(dir, model, strict);
+        try {
+            requireFinite(adapter, dir);
+        } catch (RuntimeException e) {
+            adapter.close();
+            throw e;
+        }
+        return adapter;
+    }
+
+    /** A NaN or Inf in a saved adapter would silently poison every output: refuse the file instead. */
+    private static void requireFinite(Adapter adapter, Path dir) {
+        for (TrainableTensor t : adapter.trainable()) {
+            // Every intermediate lands in the adapter's manager (first operand): close each one.
+            try (ai.djl.ndarray.NDArray nan = t.value().isNaN(); ai.djl.ndarray.NDArray inf = t.value().isInfinite();
+                 ai.djl.ndarray.NDArray bad = nan.logicalOr(inf); ai.djl.ndarray.NDArray any = bad.any()) {
+                if (any.getBoolean()) {
+                    throw new FileFormatException(dir, "tensor '" + t.name() + "' holds NaN or infinite values; the adapter"
+                            + " file is corrupt or was saved from a diverged run. Re-save it from a good run.");
+                }
+            }
+        }
+    }
+
+    private static Adapter loadUnchecked(Path dir, Model model, boolean strict) {
         if (!java.nio.file.Files.exists(dir.resolve(AdapterConfigs.CONFIG_FILE))
                 && java.nio.file.Files.isRegularFile(dir.resolve(SparseFiles.TENSORS_FILE))) {
             // a folder written by the authors' peft-sparta package: tensors + config.json only

@@ -37,8 +37,18 @@ public abstract class BaseAdapter implements Adapter {
         this.model = model;
         ParameterStore store = model.parameters();
         this.manager = NDManager.newBaseManager(store.manager().getDevice());
+        // Checkpoint order, not the head set's: Set.of iterates in an order salted per JVM run, and the
+        // order of the trainable list decides the summation order of the gradient norm, so a run
+        // would differ in the last bits from one process to the next.
+        for (String name : store.names()) {
+            if (model.headParameters().contains(name)) {
+                head.put(name, trainableCopy(store.get(name)));
+            }
+        }
         for (String name : model.headParameters()) {
-            head.put(name, trainableCopy(store.get(name)));
+            if (!head.containsKey(name)) {
+                head.put(name, trainableCopy(store.get(name))); // throws the store's "no parameter" error
+            }
         }
     }
 

@@ -23,7 +23,7 @@ public final class Generator {
         if (!(model instanceof CausalLm lm)) {
             return greedyRecomputing(model, weights, promptIds, maxNewTokens);
         }
-        long eos = eos(model);
+        java.util.Set<Long> eos = eos(model);
         long[] ids = Arrays.copyOf(promptIds, promptIds.length + maxNewTokens);
         int length = promptIds.length;
         try (KvCache cache = new KvCache(lm.numLayers(), model.parameters().manager().getDevice())) {
@@ -33,7 +33,7 @@ public final class Generator {
                     NDArray logits = lm.extend(feed, cache, weights, scope);
                     long next = logits.get(0, feed.length - 1).argMax().getLong();
                     ids[length++] = next;
-                    if (next == eos) {
+                    if (eos.contains(next)) {
                         break;
                     }
                     feed = new long[] {next};
@@ -51,7 +51,7 @@ public final class Generator {
     /** The same decoding without a cache: the whole sequence is run again for every token (reference and fallback). */
     public static long[] greedyRecomputing(Model model, WeightView weights, long[] promptIds, int maxNewTokens) {
         check(model, promptIds, maxNewTokens);
-        long eos = eos(model);
+        java.util.Set<Long> eos = eos(model);
         long[] ids = Arrays.copyOf(promptIds, promptIds.length + maxNewTokens);
         int length = promptIds.length;
         for (int step = 0; step < maxNewTokens; step++) {
@@ -61,7 +61,7 @@ public final class Generator {
                 ModelOutput out = model.forward(new Batch(input, mask, null, null), weights, false, scope);
                 long next = out.logits().get(0, length - 1).argMax().getLong();
                 ids[length++] = next;
-                if (next == eos) {
+                if (eos.contains(next)) {
                     break;
                 }
             }
@@ -83,7 +83,7 @@ public final class Generator {
             check(model, prompts[r], maxNewTokens);
             sequences[r] = prompts[r].clone();
         }
-        long eos = eos(model);
+        java.util.Set<Long> eos = eos(model);
         boolean[] done = new boolean[prompts.length];
         for (int step = 0; step < maxNewTokens; step++) {
             int[] rows = java.util.stream.IntStream.range(0, prompts.length).filter(r -> !done[r]).toArray();
@@ -108,7 +108,7 @@ public final class Generator {
                     long[] seq = Arrays.copyOf(sequences[rows[i]], sequences[rows[i]].length + 1);
                     seq[seq.length - 1] = next[i];
                     sequences[rows[i]] = seq;
-                    done[rows[i]] = next[i] == eos;
+                    done[rows[i]] = eos.contains(next[i]);
                 }
             }
         }
@@ -127,7 +127,7 @@ public final class Generator {
         }
     }
 
-    private static long eos(Model model) {
-        return model instanceof TransformerModel t ? t.eosTokenId().orElse(-1L) : -1L;
+    private static java.util.Set<Long> eos(Model model) {
+        return model instanceof TransformerModel t ? t.eosTokenIds() : java.util.Set.of();
     }
 }

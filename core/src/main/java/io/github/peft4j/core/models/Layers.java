@@ -32,10 +32,14 @@ final class Layers {
         return LayerNorm.layerNorm(x, new Shape(gamma.getShape().get(0)), gamma, w.get(prefix + ".bias"), eps).singletonOrThrow();
     }
 
-    /** Llama's RMSNorm: x / sqrt(mean(x²) + eps) · weight. */
-    static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
+    /** Llama's RMSNorm: x / sqrt(mean(x²) + eps) · (offset + weight); Gemma uses offset 1. */
+    static NDArray rmsNorm(NDArray x, NDArray weight, float eps, float offset) {
         NDArray rms = x.square().mean(new int[] {-1}, true).addi(eps).sqrt();
-        return x.div(rms).mul(weight); // not muli: the weight may be trained and autograd needs x/rms intact
+        NDArray normed = x.div(rms);
+        // not muli: the weight may be trained and autograd needs normed intact; offset added as
+        // "+ normed·offset" because weight.add(1) would allocate in the weights' manager
+        NDArray out = normed.mul(weight);
+        return offset == 0f ? out : out.addi(offset == 1f ? normed : normed.mul(offset));
     }
 
     /** Exact (erf) GELU, as BERT's and NeoX's "gelu". */

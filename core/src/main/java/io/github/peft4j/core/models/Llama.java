@@ -11,10 +11,16 @@ import java.util.Set;
 import static io.github.peft4j.core.models.Layers.*;
 
 /**
- * Llama-family decoders (HF {@code LlamaForCausalLM} / {@code LlamaForSequenceClassification}, and
- * Qwen2, which adds q/k/v biases): RMSNorm, RoPE (default / linear / llama3 scaling), grouped-query
- * attention, SwiGLU MLP, tied or untied LM head, classification head {@code score} on the last
- * real token.
+ * Llama-family decoders (HF {@code LlamaForCausalLM} / {@code LlamaForSequenceClassification}):
+ * RMSNorm, RoPE (default / linear / llama3 scaling), grouped-query attention, gated MLP, tied or
+ * untied LM head, classification head {@code score} on the last real token. The relatives differ
+ * only in constants, read from their configs:
+ * <ul>
+ *   <li>Qwen2: q/k/v biases.</li>
+ *   <li>Mistral: a sliding attention window (inputs longer than it are refused, not approximated).</li>
+ *   <li>Gemma: RMSNorm scales by (1 + weight), embeddings by √hidden, tanh GELU, tied head.</li>
+ *   <li>Granite: embedding, residual and attention multipliers, logits divided by logits_scaling.</li>
+ * </ul>
  */
 public final class Llama extends TransformerModel implements CausalLm {
     private final String p; // "model." or ""
@@ -31,6 +37,12 @@ public final class Llama extends TransformerModel implements CausalLm {
     private final String act;
     private final String lmHead;
     private final Rope rope;
+    private final float normOffset;     // Gemma: x̂·(1 + w)
+    private final float embedScale;     // Gemma √hidden, Granite embedding_multiplier
+    private final float residualScale;  // Granite residual_multiplier
+    private final float attentionScale; // head_dim^-½, Granite attention_multiplier
+    private final float logitsDivisor;  // Granite logits_scaling
+    private final int slidingWindow;    // Mistral; 0 = none
 
     private Llama(Source source, Task task, int numLabels, Set<String> head) {
         super(source, task, numLabels, head);
@@ -46,9 +58,23 @@ public final class Llama extends TransformerModel implements CausalLm {
         this.qkvBias = attentionBias || config.modelType().equals("qwen2");
         this.outBias = attentionBias;
         this.mlpBias = config.optBool(false, "mlp_bias");
-        this.act = config.optString("hidden_act").orElse("silu");
+        this.act = activationName(config);
         this.lmHead = tied(config) ? p + "embed_tokens.weight" : "lm_head.weight";
         this.rope = Rope.fromConfig(config, headDim);
+        boolean gemma = config.modelType().equals("gemma");
+        this.normOffset = gemma ? 1f : 0f;
+        this.embedScale = gemma ? (float) Math.sqrt(hidden) : (float) config.optDouble(1.0, "embedding_multiplier");
+        this.residualScale = (float) config.optDouble(1.0, "residual_multiplier");
+        this.attentionScale = (float) config.optDouble(1 / Math.sqrt(headDim), "attention_multiplier");
+        this.logitsDivisor = (float) config.optDouble(1.0, "logits_scaling");
+        // Qwen2 configs also carry sliding_window, but only use it with use_sliding_window (refused at load)
+        this.slidingWindow = config.modelType().equals("mistral") ? config.optInt(0, "sliding_window") : 0;
+    }
+
+    private static String activationName(ModelConfig c) {
+        String act = c.optString("hidden_activation", "hidden_act").orElse("silu");
+        // Gemma's original configs say "gelu" but mean the tanh approximation (as transformers corrects)
+        return c.modelType().equals("gemma") && act.equals("gelu") ? "gelu_pytorch_tanh" : act;
     }
 
     static Llama create(Source source) {
@@ -66,7 +92,7 @@ public final class Llama extends TransformerModel implements CausalLm {
     }
 
     private static boolean tied(ModelConfig c) {
-        return c.optBool(false, "tie_word_embeddings");
+        return c.optBool(c.modelType().equals("gemma"), "tie_word_embeddings"); // the transformers default per type
     }
 
     static Map<String, Shape> expectedShapes(ModelConfig c, Set<String> names) {
@@ -108,6 +134,10 @@ public final class Llama extends TransformerModel implements CausalLm {
             s.put("score.weight", new Shape(c.numLabels() > 0 ? c.numLabels() : 2, h));
         }
         return s;
+    }
+
+    private NDArray residual(NDArray branch) {
+        return residualScale == 1f ? branch : branch.muli(residualScale);
     }
 
     private static void linear(Map<String, Shape> s, String name, int out, int in, boolean bias) {
@@ -163,17 +193,24 @@ public final class Llama extends TransformerModel implements CausalLm {
     /** The forward pass over {@code in}; with a cache, earlier tokens' keys/values come from it and this step's are added. */
     private ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
         float pDrop = training ? dropout() : 0f;
-        float scale = (float) (1 / Math.sqrt(headDim));
+        int span = (cache == null ? 0 : cache.length()) + in.length;
+        if (slidingWindow > 0 && span > slidingWindow) {
+            throw new io.github.peft4j.core.InvalidArgumentException("sequence longer than the sliding attention window of " + slidingWindow
+                    + " tokens, which is not implemented: truncate inputs to " + slidingWindow + " tokens");
+        }
         NDArray[] cosSin = rope.cosSin(scope, positions, in.batch, in.length);
 
         NDArray x = embed(in.ids, w.get(p + "embed_tokens.weight"), scope);
+        if (embedScale != 1f) {
+            x.muli(embedScale);
+        }
         for (int l = 0; l < layers; l++) {
             String L = p + "layers." + l + ".";
             int layer = l;
             NDArray layerInput = x;
             x = inLayer(scope, m -> {
                 NDArray h = enter(layerInput, m);
-                NDArray a = rmsNorm(h, w.get(L + "input_layernorm.weight"), eps);
+                NDArray a = rmsNorm(h, w.get(L + "input_layernorm.weight"), eps, normOffset);
                 NDArray q = splitHeads(w.linear(a, L + "self_attn.q_proj.weight", qkvBias ? L + "self_attn.q_proj.bias" : null), heads, headDim);
                 NDArray k = splitHeads(w.linear(a, L + "self_attn.k_proj.weight", qkvBias ? L + "self_attn.k_proj.bias" : null), kvHeads, headDim);
                 NDArray v = splitHeads(w.linear(a, L + "self_attn.v_proj.weight", qkvBias ? L + "self_attn.v_proj.bias" : null), kvHeads, headDim);
@@ -184,21 +221,23 @@ public final class Llama extends TransformerModel implements CausalLm {
                     v = cache.values(layer, v, m);
                 }
                 int groups = heads / kvHeads;
-                NDArray context = attention(q, repeatKv(k, groups), repeatKv(v, groups), mask, scale, pDrop, training);
+                NDArray context = attention(q, repeatKv(k, groups), repeatKv(v, groups), mask, attentionScale, pDrop, training);
                 NDArray attended = w.linear(context, L + "self_attn.o_proj.weight", outBias ? L + "self_attn.o_proj.bias" : null);
-                h = drop(attended, pDrop, training).addi(h);
-                a = rmsNorm(h, w.get(L + "post_attention_layernorm.weight"), eps);
+                h = residual(drop(attended, pDrop, training)).addi(h);
+                a = rmsNorm(h, w.get(L + "post_attention_layernorm.weight"), eps, normOffset);
                 NDArray gate = activation(act, w.linear(a, L + "mlp.gate_proj.weight", mlpBias ? L + "mlp.gate_proj.bias" : null), config);
                 NDArray up = w.linear(a, L + "mlp.up_proj.weight", mlpBias ? L + "mlp.up_proj.bias" : null);
                 NDArray down = w.linear(gate.mul(up), L + "mlp.down_proj.weight", mlpBias ? L + "mlp.down_proj.bias" : null);
-                return drop(down, pDrop, training).addi(h);
+                return residual(drop(down, pDrop, training)).addi(h);
             });
         }
-        x = rmsNorm(x, w.get(p + "norm.weight"), eps);
+        x = rmsNorm(x, w.get(p + "norm.weight"), eps, normOffset);
 
         switch (task()) {
-            case CAUSAL_LM:
-                return new ModelOutput(w.linear(x, lmHead, null), x, null);
+            case CAUSAL_LM: {
+                NDArray logits = w.linear(x, lmHead, null);
+                return new ModelOutput(logitsDivisor == 1f ? logits : logits.divi(logitsDivisor), x, null);
+            }
             case CLASSIFICATION: {
                 NDArray last = in.lastToken(x, scope);
                 return new ModelOutput(w.linear(last, "score.weight", null), x, last);

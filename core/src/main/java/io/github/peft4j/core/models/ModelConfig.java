@@ -161,6 +161,22 @@ public final class ModelConfig {
         return Optional.of(n.longValue());
     }
 
+    /** Every id of a token-id field that may be a number or a list (Llama 3 has three eos ids). */
+    public java.util.Set<Long> tokenIds(String name) {
+        JsonNode n = find(name);
+        java.util.Set<Long> ids = new java.util.LinkedHashSet<>();
+        if (n == null) {
+            return ids;
+        }
+        for (JsonNode id : n.isArray() ? n : java.util.List.of(n)) {
+            if (!id.isIntegralNumber()) {
+                throw new FileFormatException(file, "field '" + name + "' must hold integer token ids, found " + n);
+            }
+            ids.add(id.longValue());
+        }
+        return ids;
+    }
+
     /** The object under {@code name}, or an empty object. */
     public JsonNode object(String... names) {
         JsonNode n = find(names);

@@ -36,7 +36,7 @@ public final class Models {
     private Models() {}
 
     /** model_type values this library runs, and the class that runs them. */
-    public static final List<String> SUPPORTED = List.of("bert", "llama", "qwen2", "gpt2", "gpt_neox");
+    public static final List<String> SUPPORTED = List.of("bert", "llama", "qwen2", "mistral", "gemma", "granite", "gpt2", "gpt_neox");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -56,6 +56,11 @@ public final class Models {
     /** A hub model at {@code revision} (branch, tag or commit). */
     public static TransformerModel fromHub(String repoId, String revision) {
         return load(Hub.download(repoId, revision), repoId);
+    }
+
+    /** A hub model through a configured {@link Hub} (own endpoint, cache folder, token or offline mode). */
+    public static TransformerModel fromHub(Hub hub, String repoId, String revision) {
+        return load(hub.snapshot(repoId, revision), repoId);
     }
 
     /** Loads the model in {@code folder}; its id is the folder path. */

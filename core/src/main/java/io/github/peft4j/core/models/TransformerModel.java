@@ -92,9 +92,9 @@ public abstract class TransformerModel implements Model {
         return config.optTokenId("pad_token_id").or(() -> config.optTokenId("eos_token_id")).orElse(0L);
     }
 
-    /** End-of-sequence token, if the config names one (greedy generation stops there). */
-    public Optional<Long> eosTokenId() {
-        return config.optTokenId("eos_token_id");
+    /** End-of-sequence tokens the config names (greedy generation stops at any of them); may be empty. */
+    public Set<Long> eosTokenIds() {
+        return config.tokenIds("eos_token_id");
     }
 
     @Override

@@ -3,7 +3,7 @@
  *
  * <p>One readable file per architecture, each forward pass on about a screen:
  * {@link io.github.peft4j.core.models.Bert} (BERT, MiniLM), {@link io.github.peft4j.core.models.Llama}
- * (Llama, Qwen2), {@link io.github.peft4j.core.models.Gpt2}, {@link io.github.peft4j.core.models.GptNeoX}
+ * (Llama, Qwen2, Mistral, Gemma, Granite), {@link io.github.peft4j.core.models.Gpt2}, {@link io.github.peft4j.core.models.GptNeoX}
  * (Pythia). {@link io.github.peft4j.core.models.Models#load} reads an HF folder ({@code config.json},
  * {@code model.safetensors} or a sharded index; never pickles), checks every tensor's shape against
  * the config, and picks the task from the checkpoint's head: classifier/score → classification,

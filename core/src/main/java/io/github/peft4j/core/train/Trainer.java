@@ -3,7 +3,6 @@ package io.github.peft4j.core.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import io.github.peft4j.core.TrainingDivergedException;
 import io.github.peft4j.core.methods.Adapter;
 import io.github.peft4j.core.models.Batch;
@@ -96,7 +95,8 @@ public final class Trainer {
         skippedSteps = 0;
         List<StepRecord> history = new ArrayList<>();
         long started = System.nanoTime();
-        try (MaskedAdamW optimizer = new MaskedAdamW(adapter.trainable(), options.beta1(), options.beta2(),
+        try (Autograd gradOff = Autograd.off();
+             MaskedAdamW optimizer = new MaskedAdamW(adapter.trainable(), options.beta1(), options.beta2(),
                 options.eps(), options.weightDecay());
              NDManager run = NDManager.newBaseManager(model.parameters().manager().getDevice())) {
             long first = 0;
@@ -119,7 +119,7 @@ public final class Trainer {
                 try (NDManager scope = run.newSubManager()) {
                     optimizer.zeroGrad();
                     Batch batch = data.batch(epoch, index, scope);
-                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    try (Autograd collector = new Autograd()) { // thread-safe, unlike DJL's GradientCollector
                         ModelOutput out = model.forward(batch, adapter.view(scope, true), true, scope);
                         NDArray lossArray = Losses.forTask(model.task(), out.logits(), batch.labels());
                         loss = lossArray.getFloat();

@@ -108,6 +108,38 @@ class BertOnnxWeightsTest {
         assertTrue(e.getMessage().contains("16 bytes of raw_data, expected 20"), e.getMessage());
     }
 
+    @Test
+    void mutatedModelsParseOrFailCleanly() {
+        byte[] good = model(
+                List.of(tensor("onnx::MatMul_1", new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, 6}, true),
+                        tensor("q.bias", new long[] {3}, new float[] {0.5f, 0, -1}, false)),
+                List.of(node("MatMul", List.of("x", "onnx::MatMul_1"), "mq"), node("Add", List.of("q.bias", "mq"), "aq")));
+        java.util.Random rnd = new java.util.Random(42);
+        int parsed = 0;
+        int rejected = 0;
+        for (int round = 0; round < 500; round++) {
+            byte[] bad = good.clone();
+            if (round % 3 == 0) {
+                bad = Arrays.copyOf(bad, rnd.nextInt(bad.length));
+            } else {
+                for (int i = 0; i <= round % 4; i++) {
+                    bad[rnd.nextInt(bad.length)] = (byte) rnd.nextInt(256);
+                }
+            }
+            try {
+                OnnxGraph g = OnnxGraph.parse(bad, Path.of("fuzz.onnx"));
+                for (OnnxGraph.Tensor t : g.initializers().values()) {
+                    assertEquals(t.numel(), t.floats() != null ? t.floats().length : t.longs().length);
+                }
+                parsed++;
+            } catch (FileFormatException e) {
+                assertTrue(e.getMessage().contains("fuzz.onnx"), e.getMessage());
+                rejected++;
+            }
+        }
+        assertTrue(rejected > 100 && parsed > 10, parsed + " parsed, " + rejected + " rejected");
+    }
+
     // ---- a minimal ONNX writer for the tests (field numbers from onnx.proto) ----
 
     private static byte[] tensor(String name, long[] dims, float[] values, boolean raw) {

@@ -69,6 +69,7 @@ public final class BenchMain {
 
     static void run(Path modelDir, Path batchFile, String method, float dropout, int steps, int warmup,
                     String label, Path out) throws IOException {
+        double loadBefore = loadAverage();   // a busy machine makes the numbers meaningless: the report flags it
         Map<String, HostTensor> batch = SafeTensors.read(batchFile);
         try (Model loaded = Models.load(modelDir)) {
             // transformers' BertForSequenceClassification reads [CLS] through the pooler (drawn fresh when the
@@ -115,6 +116,8 @@ public final class BenchMain {
                 losses.forEach(rec.putArray("losses")::add);
                 rec.put("peak_rss_mb", peakRssMb());
                 rec.put("threads", Integer.getInteger("ai.djl.pytorch.num_threads", -1));
+                rec.put("load_before", loadBefore);
+                rec.put("load_after", loadAverage());
                 Files.createDirectories(out.toAbsolutePath().getParent());
                 Files.writeString(out, json.writeValueAsString(rec) + "\n", StandardCharsets.UTF_8,
                         StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -184,6 +187,15 @@ public final class BenchMain {
                         t.get("token_type_ids").toNDArray(scope), t.get("labels").toNDArray(scope));
             }
         };
+    }
+
+    /** One-minute load average. */
+    static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     static double peakRssMb() {

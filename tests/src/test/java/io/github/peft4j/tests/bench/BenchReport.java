@@ -38,7 +38,7 @@ public final class BenchReport {
     /** One summarised configuration. */
     record Run(String impl, String method, double dropout, String label, long hidden, long layers,
                long trainable, long optimizerBytes, double median, double min, double max, double rssMb,
-               double gflops, int steps) {
+               double gflops, int steps, double load) {
         String key() {
             return impl + "/" + method + (dropout > 0 ? "+dropout" : "");
         }
@@ -128,7 +128,8 @@ public final class BenchReport {
         return new Run(r.path("impl").asText(), method, r.path("dropout").asDouble(), r.path("label").asText("main"),
                 shape.hidden(), shape.layers(), r.path("trainable_params").asLong(), r.path("optimizer_bytes").asLong(),
                 median, Arrays.stream(ms).min().orElseThrow(), Arrays.stream(ms).max().orElseThrow(),
-                r.path("peak_rss_mb").asDouble(), gflops, ms.length);
+                r.path("peak_rss_mb").asDouble(), gflops, ms.length,
+                Math.max(r.path("load_before").asDouble(0), r.path("load_after").asDouble(0)));
     }
 
     static double median(double[] values) {
@@ -151,6 +152,7 @@ public final class BenchReport {
         o.put("gflops", round(r.gflops()));
         o.put("dropout", r.dropout());
         o.put("steps", r.steps());
+        o.put("load_average", r.load());
         if (withSize) {
             o.put("hidden", r.hidden());
             o.put("layers", r.layers());
@@ -227,6 +229,13 @@ public final class BenchReport {
         sb.append("Machine: ").append(root.path("machine").toString()).append("\n\n");
         sb.append(String.format(Locale.ROOT, "fp32 matmul peak (torch, 2048x2048, 2 threads): **%.1f GFLOP/s**%n%n", peak));
         sb.append("One process per row, run one after another, 2 threads each, MALLOC_ARENA_MAX=1, batch 16 x 128 tokens.\n\n");
+        double cores = Runtime.getRuntime().availableProcessors();
+        long busy = java.util.stream.Stream.concat(runs.stream(), scaling.stream()).filter(r -> r.load() > cores + 0.5).count();
+        if (busy > 0) {
+            sb.append(String.format(Locale.ROOT, "**Warning: %d of %d runs saw a 1-minute load average above %.0f (the core"
+                    + " count): other processes competed for the CPU, so their times and ratios are not meaningful."
+                    + " Re-run on a quiet machine.**%n%n", busy, runs.size() + scaling.size(), cores));
+        }
         sb.append("| impl | method | dropout | trainable | optimizer bytes | median ms | min-max ms | peak RSS MB | GFLOP/s | % of peak |\n");
         sb.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Run r : runs) {

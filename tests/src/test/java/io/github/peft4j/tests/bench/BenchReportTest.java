@@ -52,7 +52,7 @@ class BenchReportTest {
         String lines = String.join("\n",
                 "{\"kind\":\"matmul_peak\",\"gflops\":130.0,\"torch\":\"2.13.0+cpu\"}",
                 "{\"impl\":\"peft4j\",\"method\":\"sparse-random\",\"dropout\":0.0,\"trainable_params\":74498,"
-                        + "\"optimizer_bytes\":595984,\"peak_rss_mb\":900," + shape + ",\"step_ms\":[900,800,1000,850]}",
+                        + "\"optimizer_bytes\":595984,\"peak_rss_mb\":900,\"load_before\":90.0," + shape + ",\"step_ms\":[900,800,1000,850]}",
                 "{\"impl\":\"peft\",\"method\":\"shira\",\"dropout\":0.0,\"trainable_params\":74498,"
                         + "\"optimizer_bytes\":600000,\"peak_rss_mb\":1000," + shape + ",\"step_ms\":[1000,1000,1000]}",
                 "{\"impl\":\"peft4j\",\"method\":\"full\",\"dropout\":0.0,\"trainable_params\":22700000,"
@@ -83,6 +83,9 @@ class BenchReportTest {
         assertEquals("yes", report.path("targets").get(4).path("met").asText());   // 0.33% of full's
         assertTrue(Files.size(dir.resolve("step-times.png")) > 1000);
         assertTrue(Files.size(dir.resolve("scaling.png")) > 1000);
-        assertTrue(Files.readString(dir.resolve("report.md")).contains("| peft4j | sparse-random | 0.00 | 74,498 |"));
+        String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("| peft4j | sparse-random | 0.00 | 74,498 |"), md);
+        assertTrue(md.contains("Warning: 1 of 4 runs saw a 1-minute load average above"), md);   // the busy sparse row
+        assertEquals(90.0, sparse.path("load_average").asDouble());
     }
 }

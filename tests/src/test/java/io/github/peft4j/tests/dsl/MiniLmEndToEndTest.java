@@ -45,10 +45,10 @@ class MiniLmEndToEndTest {
     @Test
     void brownGenresSpartaAndLoraBeatHeadOnlyAtEqualBudget() {
         PeftModel model = Models.miniLM().forClassification(4);
-        TextDataset.Split split = Datasets.brownGenres().sample(800, 3).split(0.75, 3);
+        TextDataset.Split split = Datasets.brownGenres().sample(600, 3).split(0.75, 3);
         Comparison.Result result = Peft.compare(model)
                 .methods(Comparison.Method.headOnly(), Comparison.Method.sparseRandomMatching(8), Comparison.Method.lora(8))
-                .seed(3).steps(100).maxLength(96).quiet()
+                .seed(3).steps(60).maxLength(64).quiet()
                 .on(split);
         System.out.println(result);
         double head = result.evaluations().get(0).accuracy();

@@ -119,4 +119,33 @@ class TinyModelsDslTest {
         assertEquals("yes", reloaded.generate("q0:", 5));
         assertEquals("no", model.generate("q2:", 5)); // through the active (reloaded) adapter
     }
+
+    @Test
+    void budgetTableComparisonAndPeriodicEvaluation() {
+        PeftModel model = PeftModel.of(Models.load(fixture("bert_encoder")), new CharTokenizer(false, true, 100)).forClassification(3);
+        tech.tablesaw.api.Table budget = Peft.budget(model);
+        // 2 layers x (value 32x32 + output 32x32): LoRA r=1 has 4 x (32 + 32) = 256 parameters of 4,096 targeted entries
+        assertEquals(256L, budget.longColumn("trainable").get(0));
+        assertEquals(256.0 / 4096, budget.doubleColumn("sparta_density_per_tensor").get(0), 1e-12);
+        assertEquals(8 * 256L, budget.longColumn("trainable").get(3));
+        assertEquals(8, budget.intColumn("lora_rank").get(3));
+
+        TextDataset.Split split = letters(200, 2).split(0.75, 2);
+        io.github.peft4j.dsl.Comparison.Result result = Peft.compare(model)
+                .methods(io.github.peft4j.dsl.Comparison.Method.headOnly(), io.github.peft4j.dsl.Comparison.Method.sparseRandomMatching(2))
+                .steps(20).batchSize(16).maxLength(16).seed(2).quiet()
+                .on(split);
+        assertEquals(List.of("method", "trainable", "percent", "accuracy", "f1", "mcc", "train_seconds", "peak_memory_mib"),
+                result.table().columnNames());
+        assertEquals(2, result.table().rowCount());
+        long headParams = result.runs().get(0).count().trainable();
+        // SpaRTA at LoRA r=2's budget trains 512 body entries on top of the same dense head
+        assertEquals(headParams + 512, result.runs().get(1).count().trainable());
+        assertEquals(2, result.chart().getSeriesCollection().size());
+
+        TrainingRun run = Peft.on(model).sparseRandom(0.2).seed(7).steps(20).evalEvery(10).learningRate(1e-2).maxLength(16)
+                .train(split.train(), split.test());
+        assertEquals(List.of(10L, 20L), run.evalHistory().longColumn("step").asList());
+        assertEquals(run.finalEvaluation().accuracy(), run.evalHistory().doubleColumn("accuracy").getDouble(1), 1e-12);
+    }
 }

@@ -92,6 +92,22 @@ class ShiraFormatTest {
             FileFormatException e = assertThrows(FileFormatException.class, () -> Adapters.load(dir, model));
             assertTrue(e.getMessage().contains("outside the weight's shape"), e.getMessage());
 
+            // PEFT on Windows stores indices as F32: whole numbers are read, fractions rejected
+            Map<String, HostTensor> asFloats = new LinkedHashMap<>(good);
+            float[] f = new float[idx.longs().length];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = idx.longs()[i];
+            }
+            asFloats.put("base_model.model." + V0 + ".shira_indices", HostTensor.f32(idx.shape(), f));
+            SafeTensors.write(dir.resolve("adapter_model.safetensors"), asFloats, Map.of());
+            try (Adapter fromFloats = Adapters.load(dir, model)) {
+                assertEquals(4 * 64 + 99, fromFloats.count().trainable());   // r=1: 51 entries padded to 64 per module
+            }
+            f[3] = 0.5f;
+            asFloats.put("base_model.model." + V0 + ".shira_indices", HostTensor.f32(idx.shape(), f));
+            SafeTensors.write(dir.resolve("adapter_model.safetensors"), asFloats, Map.of());
+            assertThrows(FileFormatException.class, () -> Adapters.load(dir, model));
+
             Map<String, HostTensor> renamed = new LinkedHashMap<>();
             good.forEach((k, v) -> renamed.put(k.replace("layer.0.", "layer.7."), v));
             SafeTensors.write(dir.resolve("adapter_model.safetensors"), renamed, Map.of());

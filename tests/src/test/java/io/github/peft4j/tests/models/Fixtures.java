@@ -21,6 +21,23 @@ final class Fixtures {
         }
     }
 
+    /** Copies a fixture folder to {@code dst} with an edited config.json (for bad-input and config-variant tests). */
+    static Path copyWithConfig(String name, Path dst, java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit)
+            throws java.io.IOException {
+        java.nio.file.Files.createDirectories(dst);
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(folder(name))) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.copy(f, dst.resolve(f.getFileName()));
+            }
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode config =
+                (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(dst.resolve("config.json").toFile());
+        edit.accept(config);
+        json.writeValue(dst.resolve("config.json").toFile(), config);
+        return dst;
+    }
+
     static Map<String, NDArray> reference(String name, NDManager m) {
         return SafeTensors.load(folder(name).resolve("reference.safetensors"), m);
     }

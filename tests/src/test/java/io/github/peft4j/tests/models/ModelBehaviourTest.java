@@ -198,6 +198,30 @@ class ModelBehaviourTest {
     }
 
     @Test
+    void generationStopsAtAnyOfSeveralEosTokens(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws java.io.IOException {
+        // the llama fixture greedily continues its prompt with 51, 51, 51, 11, ...: make 11 one of two eos ids
+        java.nio.file.Path folder = Fixtures.copyWithConfig("llama", tmp.resolve("llama"), c -> c.putArray("eos_token_id").add(120).add(11));
+        try (TransformerModel model = Models.load(folder); NDManager m = NDManager.newBaseManager()) {
+            long[] prompt = Fixtures.reference("llama", m).get("gen.prompt").toLongArray();
+            long[] out = io.github.peft4j.core.models.Generator.greedy(model, prompt, 20);
+            assertArrayEquals(new long[] {51, 51, 51, 11}, java.util.Arrays.copyOfRange(out, prompt.length, out.length));
+            long[][] batch = io.github.peft4j.core.models.Generator.greedy(model, WeightView.of(model.parameters()), new long[][] {prompt}, 20);
+            assertArrayEquals(out, batch[0]);
+        }
+    }
+
+    @Test
+    void mistralRefusesInputsBeyondItsSlidingWindow() {
+        try (TransformerModel model = Models.load(Fixtures.folder("mistral")); NDManager m = NDManager.newBaseManager()) {
+            NDArray ok = m.zeros(new Shape(1, 64), ai.djl.ndarray.types.DataType.INT64).add(5);
+            assertEquals(new Shape(1, 64, 128), model.forward(new Batch(ok, null, null, null), m).logits().getShape());
+            NDArray tooLong = m.zeros(new Shape(1, 65), ai.djl.ndarray.types.DataType.INT64).add(5);
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> model.forward(new Batch(tooLong, null, null, null), m));
+            assertTrue(e.getMessage().contains("sliding attention window of 64"), e.getMessage());
+        }
+    }
+
+    @Test
     void outOfVocabularyIdsAndEmptyRowsAreClearErrors() {
         try (TransformerModel model = Models.load(Fixtures.folder("gpt2")); NDManager m = NDManager.newBaseManager()) {
             NDArray ids = m.create(new long[] {5, 500}, new Shape(1, 2));

@@ -27,6 +27,8 @@ class ModelGradientTest {
     @CsvSource({
             "bert_cls, bert.encoder.layer.0.attention.self.value.weight",
             "llama, model.layers.0.self_attn.v_proj.weight",
+            "gemma, model.layers.0.input_layernorm.weight",
+            "granite, model.layers.1.self_attn.o_proj.weight",
             "gpt2, transformer.h.0.attn.c_proj.weight",
             "gpt_neox_cls, gpt_neox.layers.0.attention.query_key_value.weight"})
     void autogradMatchesFiniteDifferences(String fixture, String target) {

@@ -24,19 +24,7 @@ class ModelLoadingErrorsTest {
     Path tmp;
 
     private Path copyWithConfig(String fixture, Consumer<ObjectNode> edit) throws IOException {
-        Path src = Fixtures.folder(fixture);
-        Path dst = tmp.resolve(fixture);
-        Files.createDirectories(dst);
-        try (Stream<Path> files = Files.list(src)) {
-            for (Path f : files.toList()) {
-                Files.copy(f, dst.resolve(f.getFileName()));
-            }
-        }
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode config = (ObjectNode) json.readTree(dst.resolve("config.json").toFile());
-        edit.accept(config);
-        json.writeValue(dst.resolve("config.json").toFile(), config);
-        return dst;
+        return Fixtures.copyWithConfig(fixture, tmp.resolve(fixture), edit);
     }
 
     @Test

@@ -26,7 +26,7 @@ class ModelParityTest {
     static final double TOLERANCE = 1e-4;
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "gpt2", "gpt_neox", "llama_bf16", "gpt2_f16"})
+    @ValueSource(strings = {"llama", "qwen2", "gemma", "mistral", "granite", "gpt2", "gpt_neox", "llama_bf16", "gpt2_f16"})
     void causalLmLogitsAndHiddenStatesMatchTransformers(String name) {
         try (TransformerModel model = Models.load(Fixtures.folder(name)); NDManager m = NDManager.newBaseManager()) {
             assertEquals(Task.CAUSAL_LM, model.task());
@@ -92,7 +92,7 @@ class ModelParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "gpt2", "gpt_neox"})
+    @ValueSource(strings = {"llama", "qwen2", "gemma", "mistral", "granite", "gpt2", "gpt_neox"})
     void greedyGenerationEqualsTransformersTokenForToken(String name) {
         try (TransformerModel model = Models.load(Fixtures.folder(name)); NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> ref = Fixtures.reference(name, m);
@@ -108,7 +108,7 @@ class ModelParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2", "gpt2", "gpt_neox"})
+    @ValueSource(strings = {"llama", "qwen2", "gemma", "mistral", "granite", "gpt2", "gpt_neox"})
     void batchedLeftPaddedGreedyGenerationEqualsTransformers(String name) {
         try (TransformerModel model = Models.load(Fixtures.folder(name)); NDManager m = NDManager.newBaseManager()) {
             Map<String, NDArray> ref = Fixtures.reference(name, m);

@@ -83,6 +83,10 @@ class AdapterFilesFuzzTest {
                     System.setErr(new PrintStream(new ByteArrayOutputStream())); // fingerprint warnings are expected
                     try (Adapter a = Adapters.load(work, model)) {
                         assertTrue(!a.trainable().isEmpty());
+                        assertTrue(TrainingRuns.allFinite(TrainingRuns.snapshot(a)), "a loaded adapter must be finite");
+                        int before = ((io.github.peft4j.core.methods.BaseAdapter) a).arrayCount();
+                        Adapters.load(work, model).close(); // loading again must not add arrays to the first one
+                        assertEquals(before, ((io.github.peft4j.core.methods.BaseAdapter) a).arrayCount());
                     } finally {
                         System.setErr(err);
                     }

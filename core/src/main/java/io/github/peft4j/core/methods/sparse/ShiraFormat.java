@@ -242,11 +242,11 @@ public final class ShiraFormat {
                     + Arrays.toString(weight.shape()) + ".");
         }
         int k = Math.toIntExact(weight.shape()[0]);
-        if (!"I64".equals(idx.dtype()) || idx.shape().length != 2 || idx.shape()[0] != 2 || idx.shape()[1] != k) {
-            throw new FileFormatException(file, "the indices of '" + key + "' must be integer [2, " + k + "], got "
+        if (idx.shape().length != 2 || idx.shape()[0] != 2 || idx.shape()[1] != k) {
+            throw new FileFormatException(file, "the indices of '" + key + "' must be [2, " + k + "], got "
                     + idx.dtype() + " " + Arrays.toString(idx.shape()) + ".");
         }
-        long[] rc = idx.longs();
+        long[] rc = indexValues(idx, file, key);
         float[] w = weight.floats();
         TreeMap<Long, Float> byPosition = new TreeMap<>();
         for (int i = 0; i < k; i++) {
@@ -266,6 +266,25 @@ public final class ShiraFormat {
             values[i++] = e.getValue();
         }
         return new Sorted(positions, values);
+    }
+
+    /** Integer indices; PEFT on Windows saves them as F32 (and converts back on load), so whole floats are accepted. */
+    private static long[] indexValues(HostTensor idx, Path file, String key) {
+        if ("I64".equals(idx.dtype())) {
+            return idx.longs();
+        }
+        if ("F32".equals(idx.dtype())) {
+            float[] f = idx.floats();
+            long[] out = new long[f.length];
+            for (int i = 0; i < f.length; i++) {
+                if (f[i] != Math.rint(f[i])) {
+                    throw new FileFormatException(file, "the indices of '" + key + "' hold the non-integer " + f[i] + ".");
+                }
+                out[i] = (long) f[i];
+            }
+            return out;
+        }
+        throw new FileFormatException(file, "the indices of '" + key + "' must be integers, got " + idx.dtype() + ".");
     }
 
     private static String module(String parameterName) {
