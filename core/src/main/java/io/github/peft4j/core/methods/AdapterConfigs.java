@@ -96,7 +96,7 @@ public final class AdapterConfigs {
         if (recorded == null || recorded.isEmpty()) {
             return;
         }
-        String actual = model.parameters().fingerprint();
+        String actual = model.parameters().fingerprint(model.headParameters());
         if (!recorded.equals(actual)) {
             String msg = "The adapter in " + dir + " was trained on base weights with fingerprint " + recorded
                     + " but " + model.modelId() + " has fingerprint " + actual

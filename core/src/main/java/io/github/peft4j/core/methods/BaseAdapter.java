@@ -80,7 +80,7 @@ public abstract class BaseAdapter implements Adapter {
             if (merged()) {
                 throw new IllegalStateException("fingerprint requested while merged");
             }
-            baseFingerprint = model.parameters().fingerprint();
+            baseFingerprint = model.parameters().fingerprint(model.headParameters());
         }
         return baseFingerprint;
     }

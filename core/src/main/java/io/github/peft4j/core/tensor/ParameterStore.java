@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
 public final class ParameterStore implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, NDArray> params = new LinkedHashMap<>();
-    private String fingerprint;
+    private final Map<Set<String>, String> fingerprints = new java.util.HashMap<>();
 
     public ParameterStore(NDManager manager) {
         this.manager = manager;
@@ -44,7 +44,7 @@ public final class ParameterStore implements AutoCloseable {
         if (old != null && old != value) {
             old.close();
         }
-        fingerprint = null;
+        fingerprints.clear();
     }
 
     public NDArray get(String name) {
@@ -109,26 +109,37 @@ public final class ParameterStore implements AutoCloseable {
         return sb.toString();
     }
 
+    /** {@link #fingerprint(Set)} over every parameter. */
+    public String fingerprint() {
+        return fingerprint(Set.of());
+    }
+
     /**
-     * SHA-256 over names, shapes and float values of all parameters, hex, first 16 bytes.
-     * Stored in every adapter so that loading onto a different base can be detected.
+     * SHA-256 over names, shapes and values of the parameters not in {@code excluded}, hex, first
+     * 16 bytes. Adapters store it (excluding the task head, which each run initialises itself) so that
+     * loading onto a different base can be detected.
      */
-    public synchronized String fingerprint() {
-        if (fingerprint == null) {
-            try {
-                MessageDigest md = MessageDigest.getInstance("SHA-256");
-                for (Map.Entry<String, NDArray> e : params.entrySet()) {
-                    md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    md.update(e.getValue().getShape().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    ByteBuffer bb = e.getValue().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-                    md.update(bb);
-                }
-                fingerprint = HexFormat.of().formatHex(md.digest(), 0, 16);
-            } catch (NoSuchAlgorithmException ex) {
-                throw new IllegalStateException(ex);
-            }
+    public synchronized String fingerprint(Set<String> excluded) {
+        String cached = fingerprints.get(excluded);
+        if (cached != null) {
+            return cached;
         }
-        return fingerprint;
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (Map.Entry<String, NDArray> e : params.entrySet()) {
+                if (excluded.contains(e.getKey())) {
+                    continue;
+                }
+                md.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update(e.getValue().getShape().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update(e.getValue().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+            }
+            String hex = HexFormat.of().formatHex(md.digest(), 0, 16);
+            fingerprints.put(Set.copyOf(excluded), hex);
+            return hex;
+        } catch (NoSuchAlgorithmException ex) {
+            throw new IllegalStateException(ex);
+        }
     }
 
     @Override
