@@ -18,7 +18,7 @@ import static io.github.peft4j.core.models.Layers.*;
  * {@link WeightView#conv1d}), fused {@code c_attn} producing q|k|v, GELU-new, LM head tied to
  * {@code wte}, classification head {@code score} on the last real token.
  */
-public final class Gpt2 extends TransformerModel implements CausalLm {
+public final class Gpt2 extends Decoder {
     private final String p; // "transformer." or "" (the original openai-community/gpt2 files are bare)
     private final int hidden;
     private final int layers;
@@ -119,27 +119,12 @@ public final class Gpt2 extends TransformerModel implements CausalLm {
     }
 
     @Override
-    public ModelOutput forward(Batch batch, WeightView w, boolean training, NDManager scope) {
-        Inputs in = Inputs.read(batch, scope, vocab);
-        return decode(in, in.decoderPositions(), in.causalBias(scope), null, w, training, scope);
-    }
-
-    @Override
     public int numLayers() {
         return layers;
     }
 
     @Override
-    public NDArray extend(long[] newIds, KvCache cache, WeightView w, NDManager scope) {
-        requireTask(Task.CAUSAL_LM, "KV-cached generation");
-        Inputs in = Inputs.continuation(newIds, scope, vocab);
-        NDArray logits = decode(in, in.positionsAfter(cache.length()), in.causalBiasAfter(cache.length(), scope), cache, w, false, scope).logits();
-        cache.advance(newIds.length);
-        return logits;
-    }
-
-    /** The forward pass over {@code in}; with a cache, earlier tokens' keys/values come from it and this step's are added. */
-    private ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
+    protected ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
         in.requirePositions(positions, store.shape(p + "wpe.weight").get(0));
         float pDrop = training ? dropout() : 0f;
         int headDim = hidden / heads;

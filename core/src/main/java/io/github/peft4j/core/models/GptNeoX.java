@@ -18,7 +18,7 @@ import static io.github.peft4j.core.models.Layers.*;
  * {@code rotary_pct} of each head, parallel residual {@code x + attn(ln1(x)) + mlp(ln2(x))} when
  * {@code use_parallel_residual}, LM head {@code embed_out}, classification head {@code score}.
  */
-public final class GptNeoX extends TransformerModel implements CausalLm {
+public final class GptNeoX extends Decoder {
     private final String p; // "gpt_neox." or ""
     private final int hidden;
     private final int layers;
@@ -139,27 +139,12 @@ public final class GptNeoX extends TransformerModel implements CausalLm {
     }
 
     @Override
-    public ModelOutput forward(Batch batch, WeightView w, boolean training, NDManager scope) {
-        Inputs in = Inputs.read(batch, scope, vocab);
-        return decode(in, in.decoderPositions(), in.causalBias(scope), null, w, training, scope);
-    }
-
-    @Override
     public int numLayers() {
         return layers;
     }
 
     @Override
-    public NDArray extend(long[] newIds, KvCache cache, WeightView w, NDManager scope) {
-        requireTask(Task.CAUSAL_LM, "KV-cached generation");
-        Inputs in = Inputs.continuation(newIds, scope, vocab);
-        NDArray logits = decode(in, in.positionsAfter(cache.length()), in.causalBiasAfter(cache.length(), scope), cache, w, false, scope).logits();
-        cache.advance(newIds.length);
-        return logits;
-    }
-
-    /** The forward pass over {@code in}; with a cache, earlier tokens' keys/values come from it and this step's are added. */
-    private ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
+    protected ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
         float pDrop = training ? dropout() : 0f;
         int headDim = hidden / heads;
         float scale = (float) (1 / Math.sqrt(headDim));

@@ -23,7 +23,7 @@ import static io.github.peft4j.core.models.Layers.*;
  *   <li>Granite: embedding, residual and attention multipliers, logits divided by logits_scaling.</li>
  * </ul>
  */
-public final class Llama extends TransformerModel implements CausalLm {
+public final class Llama extends Decoder {
     private final String p; // "model." or ""
     private final int hidden;
     private final int layers;
@@ -172,27 +172,12 @@ public final class Llama extends TransformerModel implements CausalLm {
     }
 
     @Override
-    public ModelOutput forward(Batch batch, WeightView w, boolean training, NDManager scope) {
-        Inputs in = Inputs.read(batch, scope, vocab);
-        return decode(in, in.decoderPositions(), in.causalBias(scope), null, w, training, scope);
-    }
-
-    @Override
     public int numLayers() {
         return layers;
     }
 
     @Override
-    public NDArray extend(long[] newIds, KvCache cache, WeightView w, NDManager scope) {
-        requireTask(Task.CAUSAL_LM, "KV-cached generation");
-        Inputs in = Inputs.continuation(newIds, scope, vocab);
-        NDArray logits = decode(in, in.positionsAfter(cache.length()), in.causalBiasAfter(cache.length(), scope), cache, w, false, scope).logits();
-        cache.advance(newIds.length);
-        return logits;
-    }
-
-    /** The forward pass over {@code in}; with a cache, earlier tokens' keys/values come from it and this step's are added. */
-    private ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
+    protected ModelOutput decode(Inputs in, long[] positions, NDArray mask, KvCache cache, WeightView w, boolean training, NDManager scope) {
         float pDrop = training ? dropout() : 0f;
         int span = (cache == null ? 0 : cache.length()) + in.length;
         if (slidingWindow > 0 && span > slidingWindow) {
